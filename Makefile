@@ -1,0 +1,69 @@
+# Developer entry points. `make run` serves the API locally; `make test` is
+# what CI runs (.ci/run). Tools live in .venv (infra/scripts/bootstrap.sh);
+# local state (emulator pid/log, demo credentials) lives in .local.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# The emulator `make run` uses, and a separate one for tests so that running
+# the test suite never disturbs a running `make run`.
+DYNAMODB_PORT ?= 8000
+TEST_DYNAMODB_PORT ?= 8001
+
+scripts := infra/scripts
+
+.PHONY: help run test emulator-start emulator-stop seed fmt clippy lint clean-local
+
+help: ## List the targets
+	@echo 'usage: make TARGET'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
+
+run: ## Serve the whole API on :9000 (cargo lambda watch) against a seeded local DynamoDB
+	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/run.sh
+
+test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator
+	@$(scripts)/bootstrap.sh --test
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	@if [[ -f template.yaml ]]; then echo '.venv/bin/cfn-lint template.yaml'; .venv/bin/cfn-lint template.yaml; fi
+	@export DYNAMODB_PORT=$(TEST_DYNAMODB_PORT); \
+	trap '$(scripts)/emulator.sh stop' EXIT; \
+	$(scripts)/emulator.sh start; \
+	$(scripts)/emulator.sh reset; \
+	. $(scripts)/local-env.sh; \
+	echo "cargo nextest run --workspace   (DynamoDB at $$AWS_ENDPOINT_URL_DYNAMODB)"; \
+	cargo nextest run --workspace; \
+	echo 'cargo test --doc --workspace'; \
+	cargo test --doc --workspace
+
+emulator-start: ## Start the local DynamoDB emulator (DYNAMODB_PORT, default 8000)
+	@$(scripts)/bootstrap.sh
+	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/emulator.sh start
+
+emulator-stop: ## Stop the local DynamoDB emulator
+	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/emulator.sh stop
+
+seed: ## Seed demo data into the running emulator, write .local/demo.env (FRESH=1 to re-seed)
+	@$(scripts)/bootstrap.sh
+	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/emulator.sh start
+	cargo build --workspace --bins
+	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/seed.sh $(if $(FRESH),--fresh)
+
+fmt: ## Format all Rust code
+	cargo fmt --all
+
+clippy: ## Lint all Rust code, warnings are errors
+	cargo clippy --workspace --all-targets -- -D warnings
+
+lint: ## Lint template.yaml with cfn-lint
+	@$(scripts)/bootstrap.sh
+	.venv/bin/cfn-lint template.yaml
+
+clean-local: ## Stop local emulators and delete .local (demo credentials, logs)
+	@for pid_file in .local/moto-*.pid; do \
+	  [[ -e "$$pid_file" ]] || continue; \
+	  port="$${pid_file#.local/moto-}"; \
+	  DYNAMODB_PORT="$${port%.pid}" $(scripts)/emulator.sh stop; \
+	done
+	rm -rf .local

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: the whole API on http://127.0.0.1:9000 against a seeded local
+# DynamoDB, with hot reload. Serves in the foreground until Ctrl-C; the
+# emulator keeps running afterwards (with its data), so the next run starts
+# fast and reuses .local/demo.env. `make emulator-stop` stops it.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+scripts="$root/infra/scripts"
+
+"$scripts/bootstrap.sh"
+# shellcheck source=local-env.sh
+. "$scripts/local-env.sh"
+"$scripts/emulator.sh" start
+# Build every binary now: otherwise the first request through `cargo lambda
+# watch` waits for a whole build. (watch runs `cargo run --bin NAME`, which
+# reuses these artifacts.)
+cargo build --workspace --bins
+"$scripts/seed.sh"
+
+printf '\nApp Upgrade API: http://127.0.0.1:9000   DynamoDB emulator: %s\n' "$AWS_ENDPOINT_URL_DYNAMODB"
+cat <<'TXT'
+In another terminal:
+
+  set -a; source .local/demo.env; set +a
+
+  # create a version (PAT, versions:write)
+  curl -sS -X POST "$APP_UPGRADE_URL/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID" \
+    -H "Authorization: Bearer $APP_UPGRADE_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"project": "'"$APP_UPGRADE_PROJECT_ID"'", "appName": "Demo App", "appVersion": "1.0.0",
+         "platform": "android", "environment": "production", "forceUpgrade": true,
+         "message": "Please update to the latest version."}'
+
+  # list versions (PAT, versions:read; $APP_UPGRADE_READ_TOKEN works too)
+  curl -sS "$APP_UPGRADE_URL/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID" \
+    -H "Authorization: Bearer $APP_UPGRADE_TOKEN"
+
+  # what an app sees at launch (project API key)
+  curl -sS "$APP_UPGRADE_URL/api/v1/versions/check?app_name=Demo+App&app_version=1.0.0&platform=android&environment=production" \
+    -H "x-api-key: $APP_UPGRADE_API_KEY"
+
+Ctrl-C stops the API; the emulator keeps running with its data (make emulator-stop).
+
+TXT
+
+# The functions inherit this process's environment (AWS_ENDPOINT_URL_DYNAMODB,
+# table names, dummy credentials); routes come from the root Cargo.toml's
+# [workspace.metadata.lambda.watch.router].
+exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port 9000

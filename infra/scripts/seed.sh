@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Seeds the local emulator with a demo team, project, API key and two PATs
+# through aau-admin, and writes the credentials to .local/demo.env.
+#
+# The emulator keeps everything in memory, so the seed is reused only while
+# the same emulator process (same pid, recorded in .local/demo.stamp) still
+# holds the data; a restarted or reset emulator gets a fresh seed.
+#   seed.sh [--fresh]     --fresh: drop all emulator data and seed again
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=local-env.sh
+. "$root/infra/scripts/local-env.sh"
+
+state="$root/.local"
+demo_env="$state/demo.env"
+stamp_file="$state/demo.stamp"
+admin="${AAU_ADMIN:-${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin}"
+emulator="$root/infra/scripts/emulator.sh"
+
+say() { printf 'seed: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+"$emulator" status >/dev/null || die "no emulator on port $DYNAMODB_PORT; run: make emulator-start"
+emulator_pid="$(cat "$state/moto-$DYNAMODB_PORT.pid")"
+stamp="port=$DYNAMODB_PORT pid=$emulator_pid tables=$VERSIONS_TABLE,$TOKENS_TABLE"
+
+# Items in a table, or -1 if the table does not exist (schema-agnostic on purpose).
+item_count() {
+  curl -sS --max-time 5 -X POST "$AWS_ENDPOINT_URL_DYNAMODB/" \
+    -H "Authorization: AWS4-HMAC-SHA256 Credential=local/20200101/$AWS_REGION/dynamodb/aws4_request, SignedHeaders=host, Signature=0" \
+    -H 'X-Amz-Target: DynamoDB_20120810.Scan' \
+    -H 'Content-Type: application/x-amz-json-1.0' \
+    -d "{\"TableName\": \"$1\", \"Select\": \"COUNT\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin).get("Count", -1))'
+}
+
+if [[ "${1:-}" != "--fresh" && -f "$demo_env" && "$(cat "$stamp_file" 2>/dev/null)" == "$stamp" ]] &&
+  (($(item_count "$VERSIONS_TABLE") > 0 && $(item_count "$TOKENS_TABLE") > 0)); then
+  say "emulator still holds the demo data; reusing $demo_env"
+  exit 0
+fi
+
+# Token names are unique per owner, so a second seed into the same data would
+# conflict: start from empty tables when anything is left over.
+if [[ "${1:-}" == "--fresh" ]] || (($(item_count "$VERSIONS_TABLE") > 0 || $(item_count "$TOKENS_TABLE") > 0)); then
+  say "dropping leftover emulator data on port $DYNAMODB_PORT before seeding"
+  "$emulator" reset
+fi
+rm -f "$stamp_file" "$demo_env"
+
+[[ -x "$admin" ]] || die "$admin not built; run: cargo build --workspace --bins"
+
+# Runs aau-admin and prints one field of the JSON object it writes to stdout.
+admin_field() {
+  local field="$1" out
+  shift
+  out="$("$admin" "$@")" || die "aau-admin $* failed"
+  python3 -c '
+import json, re, sys
+value = json.loads(sys.argv[1])[sys.argv[2]]
+if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.:/-]+", value):
+    sys.exit(f"unexpected {sys.argv[2]!r} in aau-admin output: {value!r}")
+print(value)' "$out" "$field" || die "could not read \"$field\" from: aau-admin $1 $2"
+}
+
+user=demo-user
+say "seeding tables $VERSIONS_TABLE, $TOKENS_TABLE on $AWS_ENDPOINT_URL_DYNAMODB"
+"$admin" tables create >/dev/null || die "aau-admin tables create failed"
+team="$(admin_field teamId team create --name "Demo Team")"
+admin_field userId member add --team "$team" --user "$user" >/dev/null
+project="$(admin_field projectId project create --team "$team" --name "Demo Project")"
+api_key="$(admin_field apiKey api-key create --project "$project")"
+rw_token="$(admin_field token token create --user "$user" --name "demo read-write" --scopes versions:read,versions:write)"
+ro_token="$(admin_field token token create --user "$user" --name "demo read-only" --scopes versions:read)"
+
+mkdir -p "$state"
+tmp="$(mktemp "$state/demo.env.XXXXXX")"   # mktemp creates it with mode 600
+cat >"$tmp" <<ENV
+# Written by infra/scripts/seed.sh: demo credentials for the local stack only.
+# Load into a shell with:  set -a; source .local/demo.env; set +a
+APP_UPGRADE_URL=http://127.0.0.1:9000
+APP_UPGRADE_TOKEN=$rw_token
+APP_UPGRADE_READ_TOKEN=$ro_token
+APP_UPGRADE_TEAM_ID=$team
+APP_UPGRADE_PROJECT_ID=$project
+APP_UPGRADE_API_KEY=$api_key
+APP_UPGRADE_USER_ID=$user
+DYNAMODB_PORT=$DYNAMODB_PORT
+AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+AWS_EC2_METADATA_DISABLED=true
+VERSIONS_TABLE=$VERSIONS_TABLE
+TOKENS_TABLE=$TOKENS_TABLE
+ENV
+chmod 600 "$tmp"
+mv -f "$tmp" "$demo_env"
+echo "$stamp" >"$stamp_file"
+say "wrote $demo_env (team $team, project $project, user $user)"

@@ -1,0 +1,163 @@
+//! Authentication and authorization: secrets, scopes, and turning request
+//! headers into a verified principal.
+
+pub mod scope;
+pub mod secret;
+
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
+
+pub use scope::{Scope, Scopes, UnknownScope, authorize};
+pub use secret::{MalformedSecret, PlainSecret, SecretHash, SecretKind};
+
+use crate::domain::{ProjectId, TeamId, Timestamp, TokenId, UserId};
+use crate::error::ApiError;
+use crate::store::{Credential, CredentialStore};
+
+/// Header the mobile SDKs send the project API key in.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The stored facts about a PAT, as the auth path reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatRecord {
+    pub token_id: TokenId,
+    pub owner: UserId,
+    pub name: String,
+    pub scopes: Scopes,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// The stored facts about a project API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub project_id: ProjectId,
+    pub team_id: TeamId,
+    pub created_at: Timestamp,
+}
+
+/// A request authenticated by a live PAT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub hash: SecretHash,
+    pub token: PatRecord,
+}
+
+impl Principal {
+    pub fn owner(&self) -> &UserId {
+        &self.token.owner
+    }
+
+    /// 403 unless the token carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        authorize(self.token.scopes, scope).map_err(|missing| {
+            ApiError::forbidden(format!("this token lacks the {missing} scope"))
+        })
+    }
+}
+
+/// The PAT in `Authorization: Bearer aau_…`, checked for format and checksum
+/// without any I/O. The error never echoes the header.
+pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?
+        .to_str()
+        .map_err(|_| malformed())?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(malformed());
+    }
+    PlainSecret::parse(SecretKind::Pat, token.trim()).map_err(|_| malformed())
+}
+
+fn malformed() -> ApiError {
+    ApiError::unauthorized("malformed token: expected Authorization: Bearer aau_…")
+}
+
+/// The project API key in `x-api-key`, checked for format and checksum.
+pub fn api_key(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
+    let value = headers
+        .get(API_KEY_HEADER)
+        .ok_or_else(|| ApiError::unauthorized("missing x-api-key header"))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| PlainSecret::parse(SecretKind::ApiKey, v.trim()).ok())
+        .ok_or_else(|| ApiError::unauthorized("invalid API key"))
+}
+
+/// Resolves a PAT to its live record: 401 when unknown, revoked (deleted) or
+/// expired. One strongly consistent read, so a revocation is seen at once.
+pub async fn authenticate_pat<S: CredentialStore>(
+    store: &S,
+    token: &PlainSecret,
+    now: Timestamp,
+) -> Result<Principal, ApiError> {
+    let hash = token.hash();
+    match store.get_credential(&hash).await? {
+        Some(Credential::Pat(record)) if record.expires_at > now => Ok(Principal {
+            hash,
+            token: record,
+        }),
+        Some(Credential::Pat(_)) => Err(ApiError::unauthorized("token has expired")),
+        _ => Err(ApiError::unauthorized("unknown or revoked token")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(name: &'static str, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).expect("valid header"));
+        h
+    }
+
+    #[test]
+    fn bearer_extraction() {
+        let token = PlainSecret::generate(SecretKind::Pat).expect("randomness");
+        let t = token.expose();
+        for ok in [
+            format!("Bearer {t}"),
+            format!("bearer {t}"),
+            format!("  Bearer   {t} "),
+        ] {
+            assert_eq!(
+                bearer_token(&headers("authorization", &ok)).as_ref(),
+                Ok(&token),
+                "{ok}"
+            );
+        }
+        for bad in [
+            t.to_owned(),
+            format!("Basic {t}"),
+            "Bearer".to_owned(),
+            "Bearer aau_short".to_owned(),
+        ] {
+            let err = bearer_token(&headers("authorization", &bad)).expect_err(&bad);
+            assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED);
+            assert!(!err.message().contains(&t[4..]));
+        }
+        assert_eq!(
+            bearer_token(&HeaderMap::new())
+                .expect_err("missing")
+                .status(),
+            http::StatusCode::UNAUTHORIZED
+        );
+    }
+
+    #[test]
+    fn api_key_extraction() {
+        let key = PlainSecret::generate(SecretKind::ApiKey).expect("randomness");
+        assert_eq!(
+            api_key(&headers("x-api-key", key.expose())).as_ref(),
+            Ok(&key)
+        );
+        assert!(api_key(&headers("x-api-key", "junk")).is_err());
+        assert!(api_key(&HeaderMap::new()).is_err());
+    }
+}

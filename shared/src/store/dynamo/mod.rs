@@ -1,0 +1,262 @@
+//! The DynamoDB implementation of the store traits.
+
+mod credentials;
+mod directory;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+use super::StoreError;
+use super::keys::{self, Key};
+use super::tables::TableDef;
+use crate::config::Config;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// Loads the AWS SDK configuration with deliberate timeouts and retries.
+///
+/// Lambda functions answer within API Gateway's 30 s limit and mobile SDKs
+/// retry on 503, so a slow DynamoDB must surface quickly: each attempt may
+/// take 2 s (1 s to connect), the whole operation 5 s, with the standard
+/// retry mode's 3 attempts and jittered backoff for throttling and transient
+/// errors. `AWS_ENDPOINT_URL_DYNAMODB` (read by `aws_config` itself) points
+/// the client at a local emulator; no code branches on it.
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await
+}
+
+/// Both tables behind one client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    versions_table: String,
+    tokens_table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, config: &Config) -> Self {
+        Self {
+            client,
+            versions_table: config.versions_table.clone(),
+            tokens_table: config.tokens_table.clone(),
+        }
+    }
+
+    /// From the process environment: the one `aws_config` load a function
+    /// does at start-up.
+    pub async fn from_env(config: &Config) -> Self {
+        let sdk = load_sdk_config().await;
+        Self::new(Client::new(&sdk), config)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn versions_table(&self) -> &str {
+        &self.versions_table
+    }
+
+    pub fn tokens_table(&self) -> &str {
+        &self.tokens_table
+    }
+
+    /// Creates both tables if missing (local runs and tests; deployments get
+    /// them from `template.yaml`). Returns the names it created.
+    pub async fn create_tables(&self) -> Result<Vec<String>, StoreError> {
+        let mut created = Vec::new();
+        for (def, name) in [
+            (&super::tables::VERSIONS, &self.versions_table),
+            (&super::tables::TOKENS, &self.tokens_table),
+        ] {
+            if create_table(&self.client, def, name).await? {
+                created.push(name.clone());
+            }
+        }
+        Ok(created)
+    }
+}
+
+async fn create_table(client: &Client, def: &TableDef, name: &str) -> Result<bool, StoreError> {
+    let mut attributes = vec![def.hash_key, def.range_key];
+    for index in def.indexes {
+        attributes.push(index.hash_key);
+        attributes.extend(index.range_key);
+    }
+    attributes.sort_unstable();
+    attributes.dedup();
+
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key_element(def.hash_key, KeyType::Hash)?)
+        .key_schema(key_element(def.range_key, KeyType::Range)?);
+    for attribute in attributes {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(internal)?,
+        );
+    }
+    for index in def.indexes {
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(index.name)
+            .key_schema(key_element(index.hash_key, KeyType::Hash)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            );
+        if let Some(range) = index.range_key {
+            gsi = gsi.key_schema(key_element(range, KeyType::Range)?);
+        }
+        request = request.global_secondary_indexes(gsi.build().map_err(internal)?);
+    }
+    match request.send().await {
+        Ok(_) => {}
+        Err(err) if is_code(&err, "ResourceInUseException") => return Ok(false),
+        Err(err) => return Err(classify(err)),
+    }
+    if let Some(ttl) = def.ttl_attribute {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ttl)
+                    .enabled(true)
+                    .build()
+                    .map_err(internal)?,
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+    }
+    Ok(true)
+}
+
+fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(internal)
+}
+
+pub(crate) fn internal(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(err.to_string())
+}
+
+/// The key attributes of an item.
+pub(crate) fn key_item(key: &Key) -> Item {
+    HashMap::from([
+        (keys::PK.to_owned(), AttributeValue::S(key.pk.clone())),
+        (keys::SK.to_owned(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// Serializes a record and adds its key.
+pub(crate) fn to_item<T: serde::Serialize>(key: &Key, record: &T) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(record).map_err(internal)?;
+    item.extend(key_item(key));
+    Ok(item)
+}
+
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(internal)
+}
+
+fn is_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, code: &str) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code)
+}
+
+const UNAVAILABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// Classifies an SDK failure: lost conditions are conflicts, network,
+/// timeout and throttling failures are outages, the rest is internal.
+pub(crate) fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = DisplayErrorContext(&err).to_string();
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StoreError::Unavailable(detail)
+        }
+        SdkError::ServiceError(ctx) => match ctx.err().code() {
+            Some("ConditionalCheckFailedException") => {
+                StoreError::Conflict("a conditional write failed".into())
+            }
+            Some(code) if UNAVAILABLE_CODES.contains(&code) => StoreError::Unavailable(detail),
+            _ => StoreError::Internal(detail),
+        },
+        _ => StoreError::Internal(detail),
+    }
+}
+
+/// Why each item of a cancelled transaction failed (`"None"` for the items
+/// that did not), when the failure is a cancellation.
+pub(crate) fn cancellation_reasons<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<String> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None").to_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Classifies a failed `TransactWriteItems`: a lost condition or a race with
+/// another transaction on the same items is a conflict.
+pub(crate) fn classify_transaction<R: std::fmt::Debug>(
+    err: SdkError<TransactWriteItemsError, R>,
+) -> StoreError {
+    let reasons = cancellation_reasons(&err);
+    if reasons
+        .iter()
+        .any(|r| r == "ConditionalCheckFailed" || r == "TransactionConflict")
+    {
+        return StoreError::Conflict("a conditional write failed".into());
+    }
+    if reasons
+        .iter()
+        .any(|r| r == "ThrottlingError" || r == "ProvisionedThroughputExceeded")
+        || is_code(&err, "TransactionInProgressException")
+    {
+        return StoreError::Unavailable(DisplayErrorContext(&err).to_string());
+    }
+    classify(err)
+}

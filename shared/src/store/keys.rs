@@ -1,0 +1,163 @@
+//! Every key format of both tables, in one place.
+//!
+//! User-supplied components (app names, versions, `sub`s, token names) are
+//! escaped so a `#` inside them can never forge another key: `%` becomes
+//! `%25` and `#` becomes `%23`.
+
+use std::borrow::Cow;
+
+use crate::auth::SecretHash;
+use crate::domain::{
+    AppName, Environment, Platform, ProjectId, TeamId, TokenId, UserId, VersionId,
+};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// Partition key of the sparse `check-index` GSI.
+pub const CHECK_KEY: &str = "checkKey";
+
+/// Escapes one key component.
+pub fn escape(component: &str) -> Cow<'_, str> {
+    if component.contains(['%', '#']) {
+        Cow::Owned(component.replace('%', "%25").replace('#', "%23"))
+    } else {
+        Cow::Borrowed(component)
+    }
+}
+
+/// A full primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+}
+
+// ---- tokens table ----
+
+pub fn secret(hash: &SecretHash) -> Key {
+    Key::new(format!("SECRET#{}", hash.to_hex()), "SECRET")
+}
+
+pub fn account_pk(owner: &UserId) -> String {
+    format!("ACCOUNT#{}", escape(owner.as_str()))
+}
+
+pub const ACCOUNT_TOKEN_PREFIX: &str = "TOKEN#";
+
+pub fn account_token(owner: &UserId, token: &TokenId) -> Key {
+    Key::new(account_pk(owner), format!("{ACCOUNT_TOKEN_PREFIX}{token}"))
+}
+
+/// Token names are unique per owner regardless of case.
+pub fn token_name_lock(owner: &UserId, name: &str) -> Key {
+    Key::new(
+        account_pk(owner),
+        format!("TOKENNAME#{}", escape(&name.to_lowercase())),
+    )
+}
+
+// ---- versions table ----
+
+pub fn team(team: &TeamId) -> Key {
+    Key::new(format!("TEAM#{team}"), "TEAM")
+}
+
+pub fn member(team: &TeamId, user: &UserId) -> Key {
+    Key::new(
+        format!("TEAM#{team}"),
+        format!("MEMBER#{}", escape(user.as_str())),
+    )
+}
+
+pub fn project_pk(project: &ProjectId) -> String {
+    format!("PROJECT#{project}")
+}
+
+pub fn project(project: &ProjectId) -> Key {
+    Key::new(project_pk(project), "PROJECT")
+}
+
+pub const VERSION_PREFIX: &str = "VERSION#";
+
+pub fn version(project: &ProjectId, version: &VersionId) -> Key {
+    Key::new(project_pk(project), format!("{VERSION_PREFIX}{version}"))
+}
+
+/// The uniqueness item of (project, appName, appVersion, platform,
+/// environment). `app_version` is the rule as stored (trimmed).
+pub fn version_identity(
+    project: &ProjectId,
+    app_name: &AppName,
+    app_version: &str,
+    platform: &Platform,
+    environment: &Environment,
+) -> Key {
+    Key::new(
+        project_pk(project),
+        format!(
+            "IDENTITY#{}#{}#{}#{}",
+            escape(app_name.as_str()),
+            escape(app_version),
+            escape(platform.as_str()),
+            escape(environment.as_str())
+        ),
+    )
+}
+
+/// Partition of the `check-index`: the candidates of one check.
+pub fn check_key(
+    project: &ProjectId,
+    app_name: &str,
+    platform: &Platform,
+    environment: &Environment,
+) -> String {
+    format!(
+        "{project}#{}#{}#{}",
+        escape(app_name),
+        escape(platform.as_str()),
+        escape(environment.as_str())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_signs_cannot_forge_a_key() {
+        let p = ProjectId::generate();
+        let (plat, env) = (
+            Platform::parse("android").expect("valid"),
+            Environment::parse("prod").expect("valid"),
+        );
+        let a = version_identity(
+            &p,
+            &AppName::parse("a#1.0").expect("valid"),
+            "2",
+            &plat,
+            &env,
+        );
+        let b = version_identity(
+            &p,
+            &AppName::parse("a").expect("valid"),
+            "1.0#2",
+            &plat,
+            &env,
+        );
+        assert_ne!(a, b);
+        assert_eq!(escape("50%#x"), "50%25%23x");
+        assert!(matches!(escape("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn token_names_lock_case_insensitively() {
+        let u = UserId::parse("user-1").expect("valid");
+        assert_eq!(token_name_lock(&u, "CI Prod"), token_name_lock(&u, "ci prod"));
+    }
+}

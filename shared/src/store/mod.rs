@@ -1,0 +1,167 @@
+//! Persistence: the traits the functions need, and their DynamoDB
+//! implementation. `AttributeValue` never leaves this module.
+//!
+//! # Data model
+//!
+//! Two tables, both with a string partition key `pk` and sort key `sk`
+//! (definitions in [`tables`], key formats in [`keys`]).
+//!
+//! **Tokens table** — credentials, keyed by the SHA-256 of the secret:
+//!
+//! | item | pk | sk | holds |
+//! |---|---|---|---|
+//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt; API key: projectId, teamId |
+//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned) |
+//! | token name lock | `ACCOUNT#<sub>` | `TOKENNAME#<lower-cased name>` | tokenId, expiresAt |
+//!
+//! Authentication is one strongly consistent `GetItem` on the secret's hash,
+//! so a revocation (deleting the item) is seen by the very next request. A
+//! token's three items are written and deleted in one transaction. The
+//! account's tokens are one strongly consistent `Query` (no index lag).
+//! Expired token items carry `ttl` so DynamoDB removes them eventually;
+//! expiry itself is enforced on every request, not by TTL.
+//!
+//! **Versions table** — teams, memberships, projects, versions:
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | team | `TEAM#<teamId>` | `TEAM` |
+//! | membership | `TEAM#<teamId>` | `MEMBER#<sub>` |
+//! | project | `PROJECT#<projectId>` | `PROJECT` (holds teamId) |
+//! | version | `PROJECT#<projectId>` | `VERSION#<versionId>` |
+//! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` |
+//!
+//! A version and its identity item are written in one `TransactWriteItems`
+//! with `attribute_not_exists` on the identity, so at most one version per
+//! (project, appName, appVersion, platform, environment) exists even under
+//! concurrent creates; a version carries a `revision` that updates are
+//! conditioned on. Access for a PAT request (membership + project's team) is
+//! one `BatchGetItem`. Active versions carry `checkKey` =
+//! `<projectId>#<appName>#<platform>#<environment>`, the partition key of the
+//! sparse `check-index` GSI, so a cold version check is one `GetItem` on the
+//! API key's hash plus one `Query` on that index.
+
+pub mod dynamo;
+pub mod keys;
+pub mod tables;
+
+use std::future::Future;
+
+use crate::auth::{ApiKeyRecord, PatRecord, SecretHash};
+use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
+
+pub use dynamo::DynamoStore;
+
+/// Failures of the backing store, already classified for the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost (uniqueness, optimistic concurrency).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// DynamoDB unreachable, timing out or throttling: retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a misconfiguration.
+    #[error("store error: {0}")]
+    Internal(String),
+}
+
+/// What a secret's hash resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Pat(PatRecord),
+    ApiKey(ApiKeyRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: Name,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: ProjectId,
+    pub team_id: TeamId,
+    pub name: Name,
+    pub created_at: Timestamp,
+}
+
+/// Whether `user` may reach `project` through `team`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub is_member: bool,
+    pub project_in_team: bool,
+}
+
+impl Access {
+    pub fn allowed(self) -> bool {
+        self.is_member && self.project_in_team
+    }
+}
+
+/// Secret lookups: the first read of every authenticated request.
+pub trait CredentialStore: Send + Sync {
+    /// Strongly consistent: a revoked secret is gone for the next request.
+    fn get_credential(
+        &self,
+        hash: &SecretHash,
+    ) -> impl Future<Output = Result<Option<Credential>, StoreError>> + Send;
+}
+
+/// Creating credentials (the operator CLI and the token admin function).
+pub trait CredentialWriter: Send + Sync {
+    /// Stores a new PAT's credential, account entry and name lock in one
+    /// transaction. `Conflict` when the owner has a live token of that name.
+    fn create_pat(
+        &self,
+        hash: &SecretHash,
+        hint: &str,
+        record: &PatRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn create_api_key(
+        &self,
+        hash: &SecretHash,
+        record: &ApiKeyRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Teams, memberships and projects.
+pub trait DirectoryStore: Send + Sync {
+    fn create_team(&self, team: &Team) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `Ok(false)` when the team does not exist. Idempotent.
+    fn add_member(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// `Ok(false)` when the user was not a member.
+    fn remove_member(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// `Ok(false)` when the team does not exist.
+    fn create_project(
+        &self,
+        project: &Project,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn get_project(
+        &self,
+        id: &ProjectId,
+    ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
+
+    /// Membership and project ownership in one round trip.
+    fn access(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        project: &ProjectId,
+    ) -> impl Future<Output = Result<Access, StoreError>> + Send;
+}
