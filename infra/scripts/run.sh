@@ -8,6 +8,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 scripts="$root/infra/scripts"
+api_port=9000
+
+# cargo lambda watch exits quietly (status 0) when its port is taken.
+if (exec 3<>"/dev/tcp/127.0.0.1/$api_port") 2>/dev/null; then
+  echo "run: error: port $api_port is already in use (another \`make run\`?):" >&2
+  ss -ltnpH "sport = :$api_port" >&2 2>/dev/null || true
+  exit 1
+fi
 
 "$scripts/bootstrap.sh"
 # shellcheck source=local-env.sh
@@ -47,4 +55,4 @@ TXT
 # The functions inherit this process's environment (AWS_ENDPOINT_URL_DYNAMODB,
 # table names, dummy credentials); routes come from the root Cargo.toml's
 # [workspace.metadata.lambda.watch.router].
-exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port 9000
+exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port"

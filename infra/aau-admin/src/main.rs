@@ -1,1 +1,263 @@
-fn main() {}
+//! `aau-admin`: the deployment owner's CLI. It writes the same DynamoDB
+//! tables the functions read, with the caller's normal AWS credentials.
+//! JSON on stdout, errors on stderr, non-zero exit on failure.
+
+use std::process::ExitCode;
+
+use app_upgrade::Config;
+use app_upgrade::auth::{
+    ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, PAT_LIFETIME_DAYS, PlainSecret, Scopes, SecretKind,
+    issue_pat,
+};
+use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
+use app_upgrade::store::{CredentialWriter, DirectoryStore, DynamoStore, Project, Team};
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Provision App Upgrade teams, projects, API keys and tokens"
+)]
+struct Cli {
+    /// Versions table name.
+    #[arg(long, env = "VERSIONS_TABLE", global = true)]
+    versions_table: Option<String>,
+    /// Tokens table name.
+    #[arg(long, env = "TOKENS_TABLE", global = true)]
+    tokens_table: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the tables (local emulator; deployments get them from SAM).
+    Tables {
+        #[command(subcommand)]
+        action: TablesAction,
+    },
+    Team {
+        #[command(subcommand)]
+        action: TeamAction,
+    },
+    Member {
+        #[command(subcommand)]
+        action: MemberAction,
+    },
+    Project {
+        #[command(subcommand)]
+        action: ProjectAction,
+    },
+    #[command(name = "api-key")]
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TablesAction {
+    Create,
+}
+
+#[derive(Subcommand)]
+enum TeamAction {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberAction {
+    Add {
+        #[arg(long)]
+        team: String,
+        /// The account's `sub` claim.
+        #[arg(long)]
+        user: String,
+    },
+    Remove {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectAction {
+    Create {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyAction {
+    /// Prints the key once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        project: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Prints the token once; only its hash is stored.
+    Create {
+        /// The owning account's `sub` claim.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: versions:read,versions:write
+        #[arg(long)]
+        scopes: String,
+        #[arg(long, default_value_t = DEFAULT_PAT_LIFETIME_DAYS)]
+        expires_in_days: u16,
+    },
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("aau-admin: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn arg<T, E: std::fmt::Display>(name: &str, parsed: Result<T, E>) -> Result<T, String> {
+    parsed.map_err(|e| format!("--{name} {e}"))
+}
+
+async fn run(cli: Cli) -> Result<Value, String> {
+    let config = Config {
+        versions_table: cli
+            .versions_table
+            .ok_or("set VERSIONS_TABLE or --versions-table")?,
+        tokens_table: cli
+            .tokens_table
+            .ok_or("set TOKENS_TABLE or --tokens-table")?,
+    };
+    let store = DynamoStore::from_env(&config).await;
+    let now = Timestamp::now();
+    let err = |e: app_upgrade::store::StoreError| e.to_string();
+    match cli.command {
+        Command::Tables {
+            action: TablesAction::Create,
+        } => {
+            let created = store.create_tables().await.map_err(err)?;
+            Ok(json!({
+                "versionsTable": config.versions_table,
+                "tokensTable": config.tokens_table,
+                "created": created,
+            }))
+        }
+        Command::Team {
+            action: TeamAction::Create { name },
+        } => {
+            let team = Team {
+                id: TeamId::generate(),
+                name: arg("name", Name::parse(&name))?,
+                created_at: now,
+            };
+            store.create_team(&team).await.map_err(err)?;
+            Ok(json!({ "teamId": team.id }))
+        }
+        Command::Member { action } => {
+            let (team, user, add) = match action {
+                MemberAction::Add { team, user } => (team, user, true),
+                MemberAction::Remove { team, user } => (team, user, false),
+            };
+            let team = arg("team", TeamId::parse(&team))?;
+            let user = arg("user", UserId::parse(&user))?;
+            if add {
+                if !store.add_member(&team, &user).await.map_err(err)? {
+                    return Err(format!("team {team} does not exist"));
+                }
+            } else if !store.remove_member(&team, &user).await.map_err(err)? {
+                return Err(format!("{user} is not a member of team {team}"));
+            }
+            Ok(json!({ "teamId": team, "userId": user }))
+        }
+        Command::Project {
+            action: ProjectAction::Create { team, name },
+        } => {
+            let project = Project {
+                id: ProjectId::generate(),
+                team_id: arg("team", TeamId::parse(&team))?,
+                name: arg("name", Name::parse(&name))?,
+                created_at: now,
+            };
+            if !store.create_project(&project).await.map_err(err)? {
+                return Err(format!("team {} does not exist", project.team_id));
+            }
+            Ok(json!({ "projectId": project.id, "teamId": project.team_id }))
+        }
+        Command::ApiKey {
+            action: ApiKeyAction::Create { project },
+        } => {
+            let project_id = arg("project", ProjectId::parse(&project))?;
+            let project = store
+                .get_project(&project_id)
+                .await
+                .map_err(err)?
+                .ok_or_else(|| format!("project {project_id} does not exist"))?;
+            let key = PlainSecret::generate(SecretKind::ApiKey).map_err(|e| e.to_string())?;
+            let record = ApiKeyRecord {
+                project_id: project.id,
+                team_id: project.team_id,
+                created_at: now,
+            };
+            store
+                .create_api_key(&key.hash(), &record)
+                .await
+                .map_err(err)?;
+            Ok(json!({ "apiKey": key.expose(), "projectId": record.project_id }))
+        }
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    user,
+                    name,
+                    scopes,
+                    expires_in_days,
+                },
+        } => {
+            let owner = arg("user", UserId::parse(&user))?;
+            let name = arg("name", Name::parse(&name))?;
+            let scopes = arg("scopes", Scopes::parse_list(&scopes))?;
+            if !PAT_LIFETIME_DAYS.contains(&expires_in_days) {
+                return Err("--expires-in-days must be between 1 and 366".into());
+            }
+            let issued = issue_pat(owner, name.to_string(), scopes, expires_in_days, now)
+                .map_err(|e| e.to_string())?;
+            store
+                .create_pat(&issued.secret.hash(), &issued.secret.hint(), &issued.record)
+                .await
+                .map_err(err)?;
+            Ok(json!({
+                "id": issued.record.token_id,
+                "token": issued.secret.expose(),
+                "name": issued.record.name,
+                "scopes": issued.record.scopes,
+                "expiresAt": issued.record.expires_at,
+            }))
+        }
+    }
+}

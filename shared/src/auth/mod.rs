@@ -51,10 +51,43 @@ impl Principal {
 
     /// 403 unless the token carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        authorize(self.token.scopes, scope).map_err(|missing| {
-            ApiError::forbidden(format!("this token lacks the {missing} scope"))
-        })
+        authorize(self.token.scopes, scope)
+            .map_err(|missing| ApiError::forbidden(format!("this token lacks the {missing} scope")))
     }
+}
+
+/// Lifetimes a PAT may be created with, in days.
+pub const PAT_LIFETIME_DAYS: std::ops::RangeInclusive<u16> = 1..=366;
+/// Lifetime of a PAT created without `expiresInDays`.
+pub const DEFAULT_PAT_LIFETIME_DAYS: u16 = 90;
+
+/// A freshly issued PAT: the plaintext (shown once) and what is stored.
+#[derive(Debug, Clone)]
+pub struct IssuedPat {
+    pub secret: PlainSecret,
+    pub record: PatRecord,
+}
+
+/// Generates a PAT for `owner`, live from `now` for `lifetime_days`.
+pub fn issue_pat(
+    owner: UserId,
+    name: String,
+    scopes: Scopes,
+    lifetime_days: u16,
+    now: Timestamp,
+) -> Result<IssuedPat, getrandom::Error> {
+    Ok(IssuedPat {
+        secret: PlainSecret::generate(SecretKind::Pat)?,
+        record: PatRecord {
+            token_id: TokenId::generate(),
+            owner,
+            name,
+            scopes,
+            created_at: now,
+            expires_at: now.plus_days(i64::from(lifetime_days)),
+            last_used_at: None,
+        },
+    })
 }
 
 /// The PAT in `Authorization: Bearer aau_…`, checked for format and checksum
@@ -104,6 +137,17 @@ pub async fn authenticate_pat<S: CredentialStore>(
         Some(Credential::Pat(_)) => Err(ApiError::unauthorized("token has expired")),
         _ => Err(ApiError::unauthorized("unknown or revoked token")),
     }
+}
+
+/// `Authorization: Bearer` → live PAT: format and checksum first (a damaged
+/// or invented token costs no read), then one consistent lookup.
+pub async fn authenticate_request<S: CredentialStore>(
+    store: &S,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<Principal, ApiError> {
+    let token = bearer_token(headers)?;
+    authenticate_pat(store, &token, now).await
 }
 
 #[cfg(test)]

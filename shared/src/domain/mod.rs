@@ -1,6 +1,6 @@
 //! Domain types that can only hold valid values: parse, don't validate.
 
-//TMP pub mod version;
+pub mod version;
 
 use std::fmt;
 
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-//TMP pub use version::{Version, VersionError, VersionRule};
+pub use version::{Version, VersionError, VersionRule};
 
 /// Why an input was rejected; the message is safe to show the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -258,7 +258,10 @@ mod tests {
             AppName::parse("  Wallpaper App ").map(|a| a.0),
             Ok("Wallpaper App".into())
         );
-        assert_eq!(Platform::parse(" Android ").map(|p| p.0), Ok("android".into()));
+        assert_eq!(
+            Platform::parse(" Android ").map(|p| p.0),
+            Ok("android".into())
+        );
         assert_eq!(
             Environment::parse("PRODUCTION").map(|p| p.0),
             Ok("production".into())

@@ -158,6 +158,9 @@ mod tests {
     #[test]
     fn token_names_lock_case_insensitively() {
         let u = UserId::parse("user-1").expect("valid");
-        assert_eq!(token_name_lock(&u, "CI Prod"), token_name_lock(&u, "ci prod"));
+        assert_eq!(
+            token_name_lock(&u, "CI Prod"),
+            token_name_lock(&u, "ci prod")
+        );
     }
 }

@@ -189,8 +189,8 @@ impl DirectoryStore for DynamoStore {
                 if sk == Some(&member_key.sk) {
                     access.is_member = true;
                 } else if sk == Some(&project_key.sk) {
-                    access.project_in_team = item.get("teamId")
-                        == Some(&AttributeValue::S(team.as_str().to_owned()));
+                    access.project_in_team =
+                        item.get("teamId") == Some(&AttributeValue::S(team.as_str().to_owned()));
                 }
             }
             pending = output
