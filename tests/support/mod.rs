@@ -5,6 +5,10 @@
 //! The emulator's address comes from `AWS_ENDPOINT_URL_DYNAMODB` (set by
 //! `make test`); tests fail loudly, never skip, when it is missing.
 
+pub mod check;
+pub mod tokens;
+pub mod versions;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app_upgrade::Config;

@@ -1,5 +1,6 @@
 //! Domain types that can only hold valid values: parse, don't validate.
 
+pub mod record;
 pub mod version;
 
 use std::fmt;
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use record::{AppVersion, CustomValue, VersionRecord};
 pub use version::{Version, VersionError, VersionRule};
 
 /// Why an input was rejected; the message is safe to show the caller.

@@ -41,9 +41,12 @@
 //! sparse `check-index` GSI, so a cold version check is one `GetItem` on the
 //! API key's hash plus one `Query` on that index.
 
+pub mod check;
 pub mod dynamo;
 pub mod keys;
 pub mod tables;
+pub mod tokens;
+pub mod versions;
 
 use std::future::Future;
 

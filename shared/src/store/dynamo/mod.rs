@@ -1,7 +1,11 @@
 //! The DynamoDB implementation of the store traits.
 
+mod check;
 mod credentials;
 mod directory;
+mod tokens;
+mod versions;
+pub(crate) mod version_item;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,0 +1,1 @@
+//! Check persistence: the trait the `check` function needs.

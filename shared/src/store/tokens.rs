@@ -1,0 +1,1 @@
+//! Tokens persistence: the trait the `tokens` function needs.

@@ -1,0 +1,1 @@
+//! Versions persistence: the trait the `versions` function needs.

@@ -1,0 +1,1 @@
+//! Integration tests of the `check` function against the local DynamoDB.

@@ -1,0 +1,1 @@
+//! Test support for the `check` store (e.g. counting wrappers).

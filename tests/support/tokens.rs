@@ -1,0 +1,1 @@
+//! Test support for the `tokens` store (e.g. counting wrappers).

@@ -1,0 +1,1 @@
+//! Test support for the `versions` store (e.g. counting wrappers).

@@ -1,0 +1,1 @@
+//! Integration tests of the `tokens` function against the local DynamoDB.

@@ -1,0 +1,1 @@
+//! Integration tests of the `versions` function against the local DynamoDB.
