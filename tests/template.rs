@@ -1,12 +1,19 @@
-//! `template.yaml` and the code agree on every table: key schema, attribute
-//! types, indexes and TTL come from `app_upgrade::store::tables`.
+//! `template.yaml` against the code and the contract: every table agrees
+//! with `app_upgrade::store::tables`; every route of the spec is mapped to
+//! the function that serves it locally (`[workspace.metadata.lambda.watch.router]`);
+//! the JWT authorizer guards exactly the account-session routes; each
+//! function's DynamoDB grants are exactly what its code calls.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use app_upgrade::store::tables::{self, TableDef};
 use serde_norway::Value;
 
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
 fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    let text = std::fs::read_to_string(path).expect("template.yaml is readable");
+    let text = std::fs::read_to_string(format!("{ROOT}/template.yaml"))
+        .expect("template.yaml is readable");
     serde_norway::from_str(&text).expect("template.yaml is YAML")
 }
 
@@ -90,6 +97,13 @@ fn check_table(resources: &Value, def: &TableDef) {
         None => assert!(props.get("TimeToLiveSpecification").is_none()),
     }
     assert_eq!(props["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(props["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(table["DeletionPolicy"], "Retain", "{}", def.logical_id);
+    assert_eq!(table["UpdateReplacePolicy"], "Retain", "{}", def.logical_id);
 }
 
 #[test]
@@ -99,4 +113,379 @@ fn template_tables_match_the_code() {
     for def in tables::ALL {
         check_table(resources, &def);
     }
+}
+
+/// `GET /api/v1/...` route keys named in the contract, query strings cut.
+fn spec_routes() -> BTreeSet<String> {
+    let path = format!("{ROOT}/../shared/spec/api.md");
+    let spec = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the contract {path} is readable: {e}"));
+    spec.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|span| {
+            let (method, path) = span.split_once(' ')?;
+            let known = ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method);
+            let path = path.split('?').next()?;
+            (known && path.starts_with("/api/")).then(|| format!("{method} {path}"))
+        })
+        .collect()
+}
+
+/// Path → function name, from the `cargo lambda watch` router in the
+/// workspace manifest: the mapping the local API already runs with.
+fn local_router() -> BTreeMap<String, String> {
+    let manifest =
+        std::fs::read_to_string(format!("{ROOT}/Cargo.toml")).expect("Cargo.toml is readable");
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[workspace.metadata.lambda.watch.router]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| {
+            let (path, function) = l.split_once('=')?;
+            Some((
+                path.trim().trim_matches('"').to_owned(),
+                function.trim().trim_matches('"').to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The `AWS::Serverless::Function` resources, by logical id.
+fn functions(t: &Value) -> BTreeMap<String, &Value> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(id, r)| (id.as_str().expect("logical id").to_owned(), r))
+        .collect()
+}
+
+/// The function package a resource deploys: `CodeUri: target/lambda/<name>/`.
+fn package(function: &Value) -> &str {
+    let uri = function["Properties"]["CodeUri"]
+        .as_str()
+        .expect("CodeUri is a path");
+    uri.strip_prefix("target/lambda/")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("CodeUri {uri} is not target/lambda/<name>/"))
+}
+
+struct Route {
+    key: String,
+    package: String,
+    authorizer: Option<String>,
+}
+
+fn routes(t: &Value) -> Vec<Route> {
+    let mut out = Vec::new();
+    for function in functions(t).values() {
+        let events = function["Properties"]["Events"]
+            .as_mapping()
+            .expect("Events");
+        for event in events.values() {
+            assert_eq!(event["Type"], "HttpApi", "only HTTP API events");
+            let p = &event["Properties"];
+            assert_eq!(tag(&p["ApiId"]), Some(("Ref", "HttpApi")), "one API");
+            out.push(Route {
+                key: format!(
+                    "{} {}",
+                    p["Method"].as_str().expect("Method").to_uppercase(),
+                    p["Path"].as_str().expect("Path")
+                ),
+                package: package(function).to_owned(),
+                authorizer: p["Auth"]["Authorizer"].as_str().map(str::to_owned),
+            });
+        }
+    }
+    out
+}
+
+/// A short-form intrinsic with a scalar argument: `!Ref X` → ("Ref", "X").
+fn tag(value: &Value) -> Option<(&str, &str)> {
+    match value {
+        Value::Tagged(t) => {
+            let name = t.tag.to_string();
+            let name = match name.trim_start_matches('!') {
+                "Ref" => "Ref",
+                "GetAtt" => "GetAtt",
+                "Sub" => "Sub",
+                _ => return None,
+            };
+            Some((name, t.value.as_str()?))
+        }
+        _ => None,
+    }
+}
+
+/// What a policy `Resource` names, as `Table` or `Table/index/name`.
+fn resource_name(value: &Value) -> String {
+    match tag(value) {
+        Some(("GetAtt", target)) => target
+            .strip_suffix(".Arn")
+            .unwrap_or_else(|| panic!("!GetAtt {target} is not an ARN"))
+            .to_owned(),
+        Some(("Sub", text)) => {
+            let rest = text
+                .strip_prefix("${")
+                .and_then(|r| r.split_once(".Arn}"))
+                .unwrap_or_else(|| panic!("!Sub {text} does not start with a table ARN"));
+            format!("{}{}", rest.0, rest.1)
+        }
+        _ => panic!("DynamoDB resource {value:?} is not a table of this template"),
+    }
+}
+
+/// Every (action, resource) a function's policies grant on DynamoDB.
+fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
+    let mut grants = BTreeSet::new();
+    let policies = function["Properties"]["Policies"]
+        .as_sequence()
+        .expect("Policies is a list");
+    for policy in policies {
+        // Inline documents only: a SAM policy template or a managed policy
+        // could grant DynamoDB actions this test cannot see.
+        let statements = policy["Statement"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("policy {policy:?} is not an inline document"));
+        for s in statements {
+            assert_eq!(s["Effect"], "Allow");
+            let actions: Vec<&str> = match &s["Action"] {
+                Value::String(a) => vec![a.as_str()],
+                Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+                other => panic!("Action {other:?}"),
+            };
+            let resources: Vec<&Value> = match &s["Resource"] {
+                Value::Sequence(list) => list.iter().collect(),
+                one => vec![one],
+            };
+            for action in actions {
+                assert_ne!(action, "*");
+                let Some(name) = action.strip_prefix("dynamodb:") else {
+                    continue;
+                };
+                assert!(!name.contains('*'), "wildcard action {action}");
+                for resource in &resources {
+                    assert_ne!(**resource, "*", "{action} on Resource \"*\"");
+                    grants.insert((name.to_owned(), resource_name(resource)));
+                }
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn every_spec_route_is_mapped_to_the_function_that_serves_it() {
+    let t = template();
+    let spec = spec_routes();
+    assert!(spec.len() >= 10, "contract routes found: {spec:?}");
+    let router = local_router();
+
+    let deployed = routes(&t);
+    let keys: Vec<&str> = deployed.iter().map(|r| r.key.as_str()).collect();
+    let unique: BTreeSet<&str> = keys.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "a route is mapped twice: {keys:?}"
+    );
+    assert_eq!(
+        unique,
+        spec.iter().map(String::as_str).collect(),
+        "template routes = contract routes"
+    );
+
+    for route in &deployed {
+        let path = route.key.split_once(' ').expect("method and path").1;
+        assert_eq!(
+            router.get(path),
+            Some(&route.package),
+            "{} is served by the same function locally and deployed",
+            route.key
+        );
+    }
+}
+
+#[test]
+fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
+    // The contract: "The JWT authorizer guards exactly the three
+    // account-session routes"; self-rotation is authenticated by the PAT.
+    let account: BTreeSet<&str> = [
+        "POST /api/v1/account/tokens",
+        "GET /api/v1/account/tokens",
+        "DELETE /api/v1/account/tokens/{tokenId}",
+    ]
+    .into();
+    let t = template();
+    let deployed = routes(&t);
+    for key in &account {
+        assert!(deployed.iter().any(|r| r.key == *key), "{key} is mapped");
+    }
+    for route in &deployed {
+        let want = account
+            .contains(route.key.as_str())
+            .then(|| "AccountJwt".to_owned());
+        assert_eq!(route.authorizer, want, "{}", route.key);
+    }
+
+    let auth = &t["Resources"]["HttpApi"]["Properties"]["Auth"];
+    assert!(
+        auth.get("DefaultAuthorizer").is_none(),
+        "a default authorizer would guard every route"
+    );
+    let authorizers = auth["Authorizers"].as_mapping().expect("Authorizers");
+    assert_eq!(authorizers.len(), 1);
+    let jwt = &auth["Authorizers"]["AccountJwt"];
+    assert_eq!(jwt["IdentitySource"], "$request.header.Authorization");
+    assert!(jwt["JwtConfiguration"].get("issuer").is_some());
+    assert!(jwt["JwtConfiguration"].get("audience").is_some());
+}
+
+#[test]
+fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
+    // Mirrors the store calls of each function (TransactWriteItems is
+    // authorized as the Put/Update/Delete/ConditionCheck it contains).
+    let versions_rw = [
+        "BatchGetItem",
+        "GetItem",
+        "Query",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "ConditionCheckItem",
+    ];
+    let tokens_rw = [
+        "GetItem",
+        "Query",
+        "BatchGetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "ConditionCheckItem",
+    ];
+    let grants = |list: &[(&[&str], &str)]| -> BTreeSet<(String, String)> {
+        list.iter()
+            .flat_map(|(actions, on)| actions.iter().map(|a| ((*a).to_owned(), (*on).to_owned())))
+            .collect()
+    };
+    let check_index = format!(
+        "{}/index/{}",
+        tables::VERSIONS.logical_id,
+        tables::CHECK_INDEX.name
+    );
+    let want: BTreeMap<&str, BTreeSet<(String, String)>> = [
+        (
+            "check",
+            grants(&[
+                (&["GetItem"], tables::TOKENS.logical_id),
+                (&["Query"], &check_index),
+            ]),
+        ),
+        (
+            "versions",
+            grants(&[
+                (&["GetItem", "UpdateItem"], tables::TOKENS.logical_id),
+                (&versions_rw, tables::VERSIONS.logical_id),
+            ]),
+        ),
+        ("tokens", grants(&[(&tokens_rw, tables::TOKENS.logical_id)])),
+    ]
+    .into();
+
+    let t = template();
+    let got: BTreeMap<&str, BTreeSet<(String, String)>> = functions(&t)
+        .values()
+        .map(|f| (package(f), dynamodb_grants(f)))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_check_function_cannot_write() {
+    let t = template();
+    let check = functions(&t)
+        .into_values()
+        .find(|f| package(f) == "check")
+        .expect("a check function");
+    let reads = ["GetItem", "BatchGetItem", "Query"];
+    for (action, resource) in dynamodb_grants(check) {
+        assert!(
+            reads.contains(&action.as_str()),
+            "check may not {action} on {resource}"
+        );
+    }
+}
+
+#[test]
+fn functions_run_the_release_binaries_with_their_tables() {
+    let t = template();
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Architectures"][0], "arm64");
+    assert_eq!(globals["Handler"], "bootstrap");
+    for def in tables::ALL {
+        assert_eq!(
+            tag(&globals["Environment"]["Variables"][def.env_var]),
+            Some(("Ref", def.logical_id)),
+            "{} names {}",
+            def.env_var,
+            def.logical_id
+        );
+    }
+    let packages: BTreeSet<&str> = functions(&t).values().map(|f| package(f)).collect();
+    let served: BTreeSet<String> = local_router().into_values().collect();
+    assert_eq!(
+        packages,
+        served.iter().map(String::as_str).collect(),
+        "one resource per function package"
+    );
+    for f in functions(&t).values() {
+        let props = &f["Properties"];
+        assert!(
+            props.get("Runtime").is_none() && props.get("Architectures").is_none(),
+            "runtime settings come from Globals"
+        );
+        assert!(
+            props["LoggingConfig"].get("LogGroup").is_some(),
+            "log group with retention"
+        );
+    }
+}
+
+#[test]
+fn stage_throttles_and_logs_no_secrets() {
+    let t = template();
+    let params = &t["Parameters"];
+    let default = |v: &Value| -> u64 {
+        let (_, name) = tag(v).expect("a !Ref to a parameter");
+        params[name]["Default"].as_u64().expect("numeric default")
+    };
+    let api = &t["Resources"]["HttpApi"]["Properties"];
+    let all = &api["DefaultRouteSettings"];
+    let check = &api["RouteSettings"]["GET /api/v1/versions/check"];
+    for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        assert!(
+            default(&check[limit]) > default(&all[limit]),
+            "the check route gets a higher {limit}"
+        );
+    }
+
+    let format = api["AccessLogSettings"]["Format"]
+        .as_str()
+        .expect("access log format")
+        .to_lowercase();
+    let fields: serde_json::Value =
+        serde_json::from_str(&format).expect("the access log format is JSON");
+    assert!(fields.get("requestid").is_some() && fields.get("status").is_some());
+    for secret_bearing in ["header", "querystring", "apikey", "authorization"] {
+        assert!(!format.contains(secret_bearing), "logs {secret_bearing}");
+    }
+    let group = tag(&api["AccessLogSettings"]["DestinationArn"])
+        .expect("log group ARN")
+        .1
+        .trim_end_matches(".Arn");
+    assert!(t["Resources"][group]["Properties"]["RetentionInDays"] != Value::Null);
 }

@@ -1,1 +1,923 @@
-//! Integration tests of the `tokens` function against the local DynamoDB.
+//! Integration tests of the `tokens` function against the local DynamoDB:
+//! every status of the token admin routes, create → use → revoke → 401,
+//! atomic self-rotation, expiry, `lastUsedAt` throttling, the fixture events
+//! under `infra/events/`, and that no secret ever reaches the logs.
+
+use app_upgrade::auth::{
+    LAST_USED_GRANULARITY_MS, PlainSecret, Scope, SecretKind, authenticate_pat,
+    authenticate_request,
+};
+use app_upgrade::domain::{Timestamp, UserId};
+use app_upgrade::store::{Credential, CredentialStore, DynamoStore, TokenStore};
+use aws_sdk_dynamodb::types::AttributeValue;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use integration_tests::tokens::{
+    LogCapture, Reply, bearer_event, event, json_event, send, stored_token,
+};
+use integration_tests::{Counting, Fixture, fresh_store};
+use serde_json::{Value, json};
+
+const TOKENS: &str = "/api/v1/account/tokens";
+const ROTATE: &str = "/api/v1/account/tokens/self/rotate";
+const DAY_MS: i64 = 86_400_000;
+
+fn user(name: &str) -> UserId {
+    UserId::parse(&format!("{name}-{}", ulid::Ulid::new())).expect("valid")
+}
+
+fn bearer(token: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        http::header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    h
+}
+
+async fn create(app: &axum::Router, sub: &UserId, body: Value) -> Reply {
+    send(
+        app,
+        json_event("POST", TOKENS, Some(sub.as_str()), &body.to_string()),
+    )
+    .await
+}
+
+async fn list(app: &axum::Router, sub: &UserId) -> Vec<Value> {
+    let reply = send(app, event("GET", TOKENS, Some(sub.as_str()), &[], None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    reply.body["results"].as_array().expect("results").clone()
+}
+
+async fn revoke(app: &axum::Router, sub: &UserId, id: &str) -> Reply {
+    send(
+        app,
+        event(
+            "DELETE",
+            &format!("{TOKENS}/{id}"),
+            Some(sub.as_str()),
+            &[],
+            None,
+        ),
+    )
+    .await
+}
+
+fn token_of(reply: &Reply) -> PlainSecret {
+    let token = reply.body["token"].as_str().expect("a token");
+    PlainSecret::parse(SecretKind::Pat, token).expect("a well-formed token")
+}
+
+async fn is_live(store: &DynamoStore, token: &PlainSecret) -> Result<(), StatusCode> {
+    authenticate_request(store, &bearer(token.expose()), Timestamp::now())
+        .await
+        .map(|_| ())
+        .map_err(|e| e.status())
+}
+
+/// Every attribute value of every item in the tokens table, as text.
+async fn tokens_table_text(store: &DynamoStore) -> String {
+    let items = store
+        .client()
+        .scan()
+        .table_name(store.tokens_table())
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    format!("{items:?}")
+}
+
+async fn account_items(store: &DynamoStore, owner: &UserId) -> Vec<String> {
+    let items = store
+        .client()
+        .query()
+        .table_name(store.tokens_table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            AttributeValue::S(format!("ACCOUNT#{}", owner.as_str())),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("query")
+        .items
+        .unwrap_or_default();
+    let mut sks: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.get("sk")?.as_s().ok().cloned())
+        .collect();
+    sks.sort();
+    sks
+}
+
+#[tokio::test]
+async fn create_returns_the_token_once_and_stores_only_its_hash() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = user("creator");
+    let before = Timestamp::now();
+    let reply = create(
+        &app,
+        &owner,
+        json!({"name": "  GitHub Actions production ", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    let body = &reply.body;
+    assert_eq!(body["name"], "GitHub Actions production");
+    assert_eq!(body["scopes"], json!(["versions:read"]));
+    assert!(body["id"].as_str().is_some_and(|id| id.starts_with("tok_")));
+    let created = Timestamp::parse(body["createdAt"].as_str().expect("createdAt")).expect("ts");
+    let expires = Timestamp::parse(body["expiresAt"].as_str().expect("expiresAt")).expect("ts");
+    assert!(created >= before);
+    assert_eq!(expires.unix_millis() - created.unix_millis(), 90 * DAY_MS);
+    let token = token_of(&reply);
+
+    let Some(Credential::Pat(record)) = store.get_credential(&token.hash()).await.expect("read")
+    else {
+        panic!("the credential is stored under the token's hash");
+    };
+    assert_eq!(record.owner, owner);
+    assert_eq!(record.token_id.as_str(), body["id"]);
+    assert_eq!(record.expires_at, expires);
+    let stored = tokens_table_text(&store).await;
+    assert!(stored.contains(&token.hash().to_hex()));
+    assert!(
+        !stored.contains(&token.expose()[4..]),
+        "no plaintext is stored"
+    );
+
+    let reply = create(
+        &app,
+        &owner,
+        json!({"name": "short", "scopes": ["versions:write", "versions:read"], "expiresInDays": 1}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(
+        reply.body["scopes"],
+        json!(["versions:read", "versions:write"])
+    );
+}
+
+#[tokio::test]
+async fn bad_create_requests_are_4xx_json() {
+    let store = fresh_store().await;
+    let app = tokens::app(store);
+    let owner = user("bad");
+    let sub = Some(owner.as_str());
+
+    let reply = create(
+        &app,
+        &owner,
+        json!({"name": "", "scopes": ["versions:admin"], "expiresInDays": 400, "owner": "x"}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = reply.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["owner", "name", "scopes", "expiresInDays"]);
+    assert_eq!(reply.body["code"], 400);
+
+    for (headers, body, want) in [
+        (
+            vec![],
+            Some(r#"{"name":"a","scopes":["versions:read"]}"#),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            vec![("content-type", "text/plain")],
+            Some("name=a"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            vec![("content-type", "application/json")],
+            Some("{not json"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![("content-type", "application/json")],
+            Some("[1]"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![("content-type", "application/json")],
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = send(&app, event("POST", TOKENS, sub, &headers, body)).await;
+        assert_eq!(reply.status, want, "{headers:?} {body:?}");
+        assert_eq!(reply.body["code"], want.as_u16());
+    }
+    let huge = json!({"name": "a", "scopes": ["versions:read"], "pad": "x".repeat(10_000)});
+    let reply = create(&app, &owner, huge).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let reply = send(&app, event("PUT", TOKENS, sub, &[], None)).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(list(&app, &owner).await.is_empty(), "nothing was created");
+}
+
+#[tokio::test]
+async fn names_are_unique_among_an_accounts_live_tokens() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let (alice, bob) = (user("alice"), user("bob"));
+    let body = json!({"name": "CI", "scopes": ["versions:read"]});
+    assert_eq!(
+        create(&app, &alice, body.clone()).await.status,
+        StatusCode::CREATED
+    );
+    let reply = create(
+        &app,
+        &alice,
+        json!({"name": "ci ", "scopes": ["versions:write"]}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{reply:?}");
+    assert_eq!(create(&app, &bob, body).await.status, StatusCode::CREATED);
+
+    // An expired token's name is free again.
+    stored_token(
+        &store,
+        &alice,
+        "old",
+        &[Scope::VersionsRead],
+        1,
+        Timestamp::now().plus_days(-5),
+    )
+    .await;
+    let reply = create(
+        &app,
+        &alice,
+        json!({"name": "OLD", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn account_routes_trust_only_the_authorizer_claims() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = user("owner");
+    let created = create(
+        &app,
+        &owner,
+        json!({"name": "ci", "scopes": ["versions:read"]}),
+    )
+    .await;
+    let id = created.body["id"].as_str().expect("id").to_owned();
+
+    let no_claims = [
+        json_event(
+            "POST",
+            TOKENS,
+            None,
+            r#"{"name":"x","scopes":["versions:read"]}"#,
+        ),
+        event("GET", TOKENS, None, &[("x-user-id", owner.as_str())], None),
+        event("DELETE", &format!("{TOKENS}/{id}"), None, &[], None),
+        // A PAT is not an account session.
+        bearer_event("GET", TOKENS, token_of(&created).expose()),
+    ];
+    for request in no_claims {
+        let reply = send(&app, request).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply:?}");
+        assert_eq!(reply.body["code"], 401);
+    }
+    assert_eq!(list(&app, &owner).await.len(), 1, "nothing changed");
+}
+
+#[tokio::test]
+async fn list_shows_only_the_accounts_tokens_without_secrets() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let (owner, other) = (user("owner"), user("other"));
+    let first = create(
+        &app,
+        &owner,
+        json!({"name": "first", "scopes": ["versions:read"]}),
+    )
+    .await;
+    let second = create(
+        &app,
+        &owner,
+        json!({"name": "second", "scopes": ["versions:read", "versions:write"], "expiresInDays": 7}),
+    )
+    .await;
+    let theirs = create(
+        &app,
+        &other,
+        json!({"name": "theirs", "scopes": ["versions:read"]}),
+    )
+    .await;
+    let expired = stored_token(
+        &store,
+        &owner,
+        "expired",
+        &[Scope::VersionsWrite],
+        1,
+        Timestamp::now().plus_days(-3),
+    )
+    .await;
+
+    let results = list(&app, &owner).await;
+    let names: Vec<&str> = results.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["expired", "second", "first"],
+        "newest first, expired included"
+    );
+    let token = token_of(&second);
+    let entry = &results[1];
+    let expose = token.expose();
+    assert_eq!(
+        entry,
+        &json!({
+            "id": second.body["id"],
+            "name": "second",
+            "scopes": ["versions:read", "versions:write"],
+            "createdAt": second.body["createdAt"],
+            "expiresAt": second.body["expiresAt"],
+            "lastUsedAt": null,
+            "hint": format!("aau_…{}", &expose[expose.len() - 4..]),
+        })
+    );
+    assert_eq!(
+        results[0]["expiresAt"],
+        expired.record.expires_at.to_string()
+    );
+    let text = Value::Array(results.clone()).to_string();
+    for secret in [&token, &token_of(&first), &expired.secret] {
+        assert!(!text.contains(&secret.expose()[4..20]));
+        assert!(!text.contains(&secret.hash().to_hex()));
+    }
+    assert!(!text.contains(theirs.body["id"].as_str().expect("id")));
+
+    // A use shows up as lastUsedAt.
+    let before = Timestamp::now();
+    assert_eq!(is_live(&store, &token).await, Ok(()));
+    let results = list(&app, &owner).await;
+    let used = Timestamp::parse(results[1]["lastUsedAt"].as_str().expect("set")).expect("ts");
+    assert!(used >= before);
+    assert_eq!(results[2]["lastUsedAt"], Value::Null);
+}
+
+#[tokio::test]
+async fn create_use_revoke_then_401() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let (owner, other) = (user("owner"), user("other"));
+    let created = create(
+        &app,
+        &owner,
+        json!({"name": "ci", "scopes": ["versions:read"]}),
+    )
+    .await;
+    let token = token_of(&created);
+    let id = created.body["id"].as_str().expect("id");
+    assert_eq!(is_live(&store, &token).await, Ok(()));
+
+    // Another account cannot see or revoke it.
+    assert_eq!(revoke(&app, &other, id).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(is_live(&store, &token).await, Ok(()));
+
+    let reply = revoke(&app, &owner, id).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(reply.body, Value::Null);
+    assert_eq!(is_live(&store, &token).await, Err(StatusCode::UNAUTHORIZED));
+    assert_eq!(revoke(&app, &owner, id).await.status, StatusCode::NOT_FOUND);
+    for junk in [
+        "nope",
+        "tok_",
+        "self",
+        "tok_01JDQ0000000000000000000AA",
+        "%FF",
+    ] {
+        let reply = revoke(&app, &owner, junk).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{junk}");
+        assert_eq!(reply.body["code"], 404);
+    }
+    assert!(list(&app, &owner).await.is_empty());
+    assert!(
+        account_items(&store, &owner).await.is_empty(),
+        "entry and name lock are gone"
+    );
+    // The name is free again.
+    let again = create(
+        &app,
+        &owner,
+        json!({"name": "CI", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn revoking_an_expired_token_keeps_its_names_new_owner() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = user("owner");
+    let old = stored_token(
+        &store,
+        &owner,
+        "ci",
+        &[Scope::VersionsRead],
+        1,
+        Timestamp::now().plus_days(-5),
+    )
+    .await;
+    let new = create(
+        &app,
+        &owner,
+        json!({"name": "ci", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(new.status, StatusCode::CREATED);
+
+    let reply = revoke(&app, &owner, old.record.token_id.as_str()).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        store
+            .get_credential(&old.secret.hash())
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(is_live(&store, &token_of(&new)).await, Ok(()));
+    let dup = create(
+        &app,
+        &owner,
+        json!({"name": "ci", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(
+        dup.status,
+        StatusCode::CONFLICT,
+        "the new token still holds the name"
+    );
+}
+
+#[tokio::test]
+async fn self_rotation_swaps_the_token_atomically() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = user("ci");
+    let created = create(
+        &app,
+        &owner,
+        json!({"name": "deploy", "scopes": ["versions:read", "versions:write"], "expiresInDays": 30}),
+    )
+    .await;
+    let old = token_of(&created);
+
+    let reply = send(&app, bearer_event("POST", ROTATE, old.expose())).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    let new = token_of(&reply);
+    assert_ne!(new, old);
+    assert_ne!(reply.body["id"], created.body["id"]);
+    assert_eq!(reply.body["name"], "deploy");
+    assert_eq!(reply.body["scopes"], created.body["scopes"]);
+    let ts = |v: &Value| Timestamp::parse(v.as_str().expect("ts")).expect("ts");
+    let lifetime =
+        ts(&reply.body["expiresAt"]).unix_millis() - ts(&reply.body["createdAt"]).unix_millis();
+    assert_eq!(lifetime, 30 * DAY_MS, "same lifetime, from now");
+
+    assert_eq!(is_live(&store, &old).await, Err(StatusCode::UNAUTHORIZED));
+    assert_eq!(is_live(&store, &new).await, Ok(()));
+    let results = list(&app, &owner).await;
+    assert_eq!(results.len(), 1, "no third token: {results:?}");
+    assert_eq!(results[0]["id"], reply.body["id"]);
+    assert_eq!(
+        account_items(&store, &owner).await,
+        [
+            format!("TOKEN#{}", reply.body["id"].as_str().expect("id")),
+            "TOKENNAME#deploy".to_owned(),
+        ]
+    );
+
+    // The old token cannot rotate again; the name moved to the new token.
+    let again = send(&app, bearer_event("POST", ROTATE, old.expose())).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    let dup = create(
+        &app,
+        &owner,
+        json!({"name": "Deploy", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    // Revoking the rotated token frees the name.
+    let id = reply.body["id"].as_str().expect("id");
+    assert_eq!(
+        revoke(&app, &owner, id).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert!(account_items(&store, &owner).await.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_rotations_of_one_token_have_one_winner() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = user("ci");
+    let created = create(
+        &app,
+        &owner,
+        json!({"name": "race", "scopes": ["versions:read"]}),
+    )
+    .await;
+    let old = token_of(&created);
+    let (a, b, c) = tokio::join!(
+        send(&app, bearer_event("POST", ROTATE, old.expose())),
+        send(&app, bearer_event("POST", ROTATE, old.expose())),
+        send(&app, bearer_event("POST", ROTATE, old.expose())),
+    );
+    let replies = [a, b, c];
+    let winners: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .collect();
+    assert_eq!(winners.len(), 1, "{replies:?}");
+    for loser in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert!(
+            [StatusCode::CONFLICT, StatusCode::UNAUTHORIZED].contains(&loser.status),
+            "{loser:?}"
+        );
+    }
+    let results = list(&app, &owner).await;
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["id"], winners[0].body["id"]);
+    assert_eq!(is_live(&store, &token_of(winners[0])).await, Ok(()));
+    assert_eq!(is_live(&store, &old).await, Err(StatusCode::UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn rotation_needs_a_live_pat() {
+    let fx = Fixture::new().await;
+    let app = tokens::app(fx.store.clone());
+    let expired = stored_token(
+        &fx.store,
+        &fx.user,
+        "expired",
+        &[Scope::VersionsRead],
+        1,
+        Timestamp::now().plus_days(-2),
+    )
+    .await;
+    let stranger = PlainSecret::generate(SecretKind::Pat).expect("random");
+    let good = fx.rw_token.expose();
+    let damaged = format!(
+        "{}{}",
+        &good[..41],
+        if good.ends_with('a') { 'b' } else { 'a' }
+    );
+    for request in [
+        event("POST", ROTATE, None, &[], None),
+        event("POST", ROTATE, Some(fx.user.as_str()), &[], None),
+        bearer_event("POST", ROTATE, "aau_short"),
+        bearer_event("POST", ROTATE, &damaged),
+        bearer_event("POST", ROTATE, stranger.expose()),
+        bearer_event("POST", ROTATE, expired.secret.expose()),
+        bearer_event("POST", ROTATE, fx.api_key.expose()),
+    ] {
+        let reply = send(&app, request).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply:?}");
+    }
+    let reply = send(&app, event("GET", ROTATE, None, &[], None)).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(list(&app, &fx.user).await.len(), 3, "nothing rotated");
+}
+
+#[tokio::test]
+async fn expiry_is_enforced_on_every_request() {
+    let store = fresh_store().await;
+    let owner = user("owner");
+    let now = Timestamp::now();
+    let expired = stored_token(
+        &store,
+        &owner,
+        "expired",
+        &[Scope::VersionsRead],
+        1,
+        now.plus_days(-1).plus_millis(-1),
+    )
+    .await;
+    let err = authenticate_pat(&store, &expired.secret, now)
+        .await
+        .expect_err("expired");
+    assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(err.message(), "token has expired");
+
+    // A live token stops working the moment it expires.
+    let live = stored_token(&store, &owner, "live", &[Scope::VersionsRead], 1, now).await;
+    let at_expiry = live.record.expires_at;
+    assert!(
+        authenticate_pat(&store, &live.secret, at_expiry.plus_millis(-1))
+            .await
+            .is_ok()
+    );
+    let err = authenticate_pat(&store, &live.secret, at_expiry)
+        .await
+        .expect_err("expired at expiresAt");
+    assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn last_used_is_written_at_most_once_an_hour() {
+    let store = fresh_store().await;
+    let counting = Counting::new(store.clone());
+    let owner = user("owner");
+    let t0 = Timestamp::now();
+    let pat = stored_token(&store, &owner, "ci", &[Scope::VersionsRead], 30, t0).await;
+    let last_used = || async {
+        match store
+            .get_credential(&pat.secret.hash())
+            .await
+            .expect("read")
+        {
+            Some(Credential::Pat(record)) => record.last_used_at,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(last_used().await, None);
+
+    // First use: one write. More uses within the hour: none.
+    authenticate_pat(&counting, &pat.secret, t0)
+        .await
+        .expect("live");
+    assert_eq!(last_used().await, Some(t0));
+    for minutes in [1, 30, 59] {
+        authenticate_pat(&counting, &pat.secret, t0.plus_millis(minutes * 60_000))
+            .await
+            .expect("live");
+    }
+    assert_eq!(counting.touches(), 1);
+    assert_eq!(
+        counting.calls(),
+        4,
+        "every request is still exactly one read"
+    );
+    assert_eq!(last_used().await, Some(t0));
+
+    // An hour later the next use writes again.
+    let t1 = t0.plus_millis(LAST_USED_GRANULARITY_MS + 1);
+    authenticate_pat(&counting, &pat.secret, t1)
+        .await
+        .expect("live");
+    assert_eq!(counting.touches(), 2);
+    assert_eq!(last_used().await, Some(t1));
+
+    // The write is conditional: a stale view (two instances deciding at the
+    // same time) does not write twice, and a revoked token is not recreated.
+    let cutoff = t1.plus_millis(-LAST_USED_GRANULARITY_MS);
+    assert_eq!(
+        store
+            .touch_last_used(&pat.secret.hash(), t1.plus_millis(5), cutoff)
+            .await,
+        Ok(false)
+    );
+    assert_eq!(last_used().await, Some(t1));
+    assert!(
+        store
+            .revoke_token(&owner, &pat.record.token_id)
+            .await
+            .expect("revoke")
+    );
+    assert_eq!(
+        store
+            .touch_last_used(&pat.secret.hash(), t1.plus_days(1), t1)
+            .await,
+        Ok(false)
+    );
+    assert_eq!(
+        store
+            .get_credential(&pat.secret.hash())
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_failing_last_used_write_does_not_fail_the_request() {
+    let store = fresh_store().await;
+    let owner = user("owner");
+    let pat = stored_token(
+        &store,
+        &owner,
+        "ci",
+        &[Scope::VersionsRead],
+        30,
+        Timestamp::now(),
+    )
+    .await;
+    // Same tables, but a client whose writes cannot reach DynamoDB: reads
+    // go through `store`, the touch through `broken`.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:9")
+        .load()
+        .await;
+    let broken = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &app_upgrade::Config {
+            versions_table: store.versions_table().to_owned(),
+            tokens_table: store.tokens_table().to_owned(),
+        },
+    );
+    let split = ReadsFrom {
+        reads: store.clone(),
+        writes: broken,
+    };
+    let started = std::time::Instant::now();
+    authenticate_pat(&split, &pat.secret, Timestamp::now())
+        .await
+        .expect("the request succeeds without its lastUsedAt write");
+    assert_eq!(
+        store
+            .get_credential(&pat.secret.hash())
+            .await
+            .expect("read"),
+        Some(Credential::Pat(pat.record.clone())),
+        "nothing was written"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+/// Reads from one store and touches through another.
+struct ReadsFrom {
+    reads: DynamoStore,
+    writes: DynamoStore,
+}
+
+impl CredentialStore for ReadsFrom {
+    async fn get_credential(
+        &self,
+        hash: &app_upgrade::auth::SecretHash,
+    ) -> Result<Option<Credential>, app_upgrade::store::StoreError> {
+        self.reads.get_credential(hash).await
+    }
+
+    async fn touch_last_used(
+        &self,
+        hash: &app_upgrade::auth::SecretHash,
+        now: Timestamp,
+        cutoff: Timestamp,
+    ) -> Result<bool, app_upgrade::store::StoreError> {
+        self.writes.touch_last_used(hash, now, cutoff).await
+    }
+}
+
+#[tokio::test]
+async fn fixture_events_drive_every_route() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let fixture = |text: &str| lambda_http::request::from_str(text).expect("a valid v2 event");
+    let demo = UserId::parse("demo-user").expect("valid");
+
+    let created = send(
+        &app,
+        fixture(include_str!("../infra/events/tokens-create.json")),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    assert_eq!(created.body["name"], "GitHub Actions production");
+    let again = send(
+        &app,
+        fixture(include_str!("../infra/events/tokens-create.json")),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let anonymous = send(
+        &app,
+        fixture(include_str!("../infra/events/tokens-create-no-claims.json")),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    let listed = send(
+        &app,
+        fixture(include_str!("../infra/events/tokens-list.json")),
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["results"][0]["id"], created.body["id"]);
+
+    let rotate = include_str!("../infra/events/tokens-rotate.json");
+    let placeholder = send(&app, fixture(rotate)).await;
+    assert_eq!(placeholder.status, StatusCode::UNAUTHORIZED);
+    let token = token_of(&created);
+    let rotated = send(
+        &app,
+        fixture(&rotate.replace("aau_REPLACE_WITH_A_TOKEN", token.expose())),
+    )
+    .await;
+    assert_eq!(rotated.status, StatusCode::CREATED, "{rotated:?}");
+
+    let revoke = include_str!("../infra/events/tokens-revoke.json");
+    let unknown = send(&app, fixture(revoke)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let id = rotated.body["id"].as_str().expect("id");
+    let revoked = send(
+        &app,
+        fixture(&revoke.replace("tok_01JDQ0000000000000000000AA", id)),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert!(store.list_tokens(&demo).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs() {
+    let fx = Fixture::new().await;
+    let app = tokens::app(fx.store.clone());
+    let (logs, _guard) = LogCapture::start();
+    let mut secrets = vec![
+        fx.rw_token.clone(),
+        fx.read_token.clone(),
+        fx.api_key.clone(),
+    ];
+
+    let created = create(
+        &app,
+        &fx.user,
+        json!({"name": "logged", "scopes": ["versions:read"]}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let token = token_of(&created);
+    secrets.push(token.clone());
+    assert_eq!(is_live(&fx.store, &token).await, Ok(()));
+    assert_eq!(is_live(&fx.store, &fx.rw_token).await, Ok(()));
+    list(&app, &fx.user).await;
+    let rotated = send(&app, bearer_event("POST", ROTATE, token.expose())).await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    let new = token_of(&rotated);
+    secrets.push(new.clone());
+    // Error paths: malformed, wrong checksum, revoked, an API key as a PAT.
+    let good = new.expose();
+    let damaged = format!(
+        "{}{}",
+        &good[..41],
+        if good.ends_with('a') { 'b' } else { 'a' }
+    );
+    for bad in [
+        "aau_short".to_owned(),
+        damaged,
+        token.expose().to_owned(),
+        fx.api_key.expose().to_owned(),
+    ] {
+        let reply = send(&app, bearer_event("POST", ROTATE, &bad)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let id = rotated.body["id"].as_str().expect("id");
+    assert_eq!(
+        revoke(&app, &fx.user, id).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        is_live(&fx.store, &new).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+
+    let text = logs.text();
+    // The capture saw the flows, or the assertions below prove nothing.
+    for expected in [
+        "token created",
+        "token rotated",
+        "token revoked",
+        "token authenticated",
+        "/api/v1/account/tokens/self/rotate",
+    ] {
+        assert!(
+            text.contains(expected),
+            "no {expected:?} in the logs:\n{text}"
+        );
+    }
+    for secret in &secrets {
+        let s = secret.expose();
+        // Hints show the last 4 characters; 5 would be a leak. Any longer
+        // suffix contains the 5-character one.
+        let suffix = &s[s.len() - 5..];
+        assert!(!text.contains(suffix), "a token suffix was logged:\n{text}");
+        // Nor any 8-character piece of the random part (5 would collide
+        // with ordinary log text by chance).
+        for window in s.as_bytes()[4..].windows(8) {
+            let window = std::str::from_utf8(window).expect("ascii");
+            assert!(
+                !text.contains(window),
+                "a piece of a secret was logged:\n{text}"
+            );
+        }
+        assert!(!text.contains(&secret.hash().to_hex()));
+    }
+}

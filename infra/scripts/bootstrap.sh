@@ -19,7 +19,11 @@ log() { printf 'bootstrap: %s\n' "$*" >&2; }
 if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c '' 2>/dev/null; then
   log "creating $venv"
   rm -rf "$venv"
-  "$python" -m venv "$venv"
+  if ! "$python" -m venv "$venv"; then
+    rm -rf "$venv"
+    log "error: '$python -m venv' failed; on Debian/Ubuntu: apt-get install python3-venv"
+    exit 1
+  fi
 fi
 
 want="$(cat "$req" <("$venv/bin/python" -VV) | sha256sum | cut -d' ' -f1)"

@@ -14,6 +14,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 port="${DYNAMODB_PORT:-8000}"
+[[ "$port" =~ ^[0-9]+$ ]] || { echo "emulator: error: DYNAMODB_PORT must be a port number, got: $port" >&2; exit 2; }
 url="http://127.0.0.1:$port"
 state="$root/.local"
 pid_file="$state/moto-$port.pid"
@@ -23,15 +24,8 @@ moto="$root/.venv/bin/moto_server"
 say() { printf 'emulator: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# moto picks the service from the SigV4 credential scope (no header = S3) and
-# partitions data by the scope's region; it never checks the signature.
-list_tables() {
-  curl -sS --max-time 2 -X POST "$url/" \
-    -H "Authorization: AWS4-HMAC-SHA256 Credential=local/20200101/${AWS_REGION:-us-east-1}/dynamodb/aws4_request, SignedHeaders=host, Signature=0" \
-    -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
-    -H 'Content-Type: application/x-amz-json-1.0' -d '{}'
-}
-answers() { list_tables 2>/dev/null | grep -q '"TableNames"'; }
+api() { python3 "$root/infra/scripts/moto_api.py" "$@"; }
+answers() { api ping "$url"; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
 # The pid from the pid file, if that process is alive and is our moto_server.
@@ -110,8 +104,8 @@ status() {
 }
 
 reset() {
-  our_pid >/dev/null && answers || die "not running on port $port (start it first)"
-  curl -fsS --max-time 5 -X POST "$url/moto-api/reset" >/dev/null
+  if ! { our_pid >/dev/null && answers; }; then die "not running on port $port (start it first)"; fi
+  api reset "$url"
   say "all data on $url dropped"
 }
 

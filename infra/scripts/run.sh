@@ -18,7 +18,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$api_port") 2>/dev/null; then
 fi
 
 "$scripts/bootstrap.sh"
-# shellcheck source=local-env.sh
+# shellcheck source=SCRIPTDIR/local-env.sh
 . "$scripts/local-env.sh"
 "$scripts/emulator.sh" start
 # Build every binary now: otherwise the first request through `cargo lambda
@@ -31,7 +31,7 @@ printf '\nApp Upgrade API: http://127.0.0.1:9000   DynamoDB emulator: %s\n' "$AW
 cat <<'TXT'
 In another terminal:
 
-  set -a; source .local/demo.env; set +a
+  source .local/demo.env
 
   # create a version (PAT, versions:write)
   curl -sS -X POST "$APP_UPGRADE_URL/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID" \

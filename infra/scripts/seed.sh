@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Seeds the local emulator with a demo team, project, API key and two PATs
-# through aau-admin, and writes the credentials to .local/demo.env.
+# through aau-admin, and writes the credentials to .local/demo.env as
+# `export KEY=value` lines (bash `source`, python-dotenv and dotenvy read them).
 #
 # The emulator keeps everything in memory, so the seed is reused only while
 # the same emulator process (same pid, recorded in .local/demo.stamp) still
@@ -9,7 +10,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-# shellcheck source=local-env.sh
+# shellcheck source=SCRIPTDIR/local-env.sh
 . "$root/infra/scripts/local-env.sh"
 
 state="$root/.local"
@@ -26,14 +27,7 @@ emulator_pid="$(cat "$state/moto-$DYNAMODB_PORT.pid")"
 stamp="port=$DYNAMODB_PORT pid=$emulator_pid tables=$VERSIONS_TABLE,$TOKENS_TABLE"
 
 # Items in a table, or -1 if the table does not exist (schema-agnostic on purpose).
-item_count() {
-  curl -sS --max-time 5 -X POST "$AWS_ENDPOINT_URL_DYNAMODB/" \
-    -H "Authorization: AWS4-HMAC-SHA256 Credential=local/20200101/$AWS_REGION/dynamodb/aws4_request, SignedHeaders=host, Signature=0" \
-    -H 'X-Amz-Target: DynamoDB_20120810.Scan' \
-    -H 'Content-Type: application/x-amz-json-1.0' \
-    -d "{\"TableName\": \"$1\", \"Select\": \"COUNT\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin).get("Count", -1))'
-}
+item_count() { python3 "$root/infra/scripts/moto_api.py" count "$AWS_ENDPOINT_URL_DYNAMODB" "$1"; }
 
 if [[ "${1:-}" != "--fresh" && -f "$demo_env" && "$(cat "$stamp_file" 2>/dev/null)" == "$stamp" ]] &&
   (($(item_count "$VERSIONS_TABLE") > 0 && $(item_count "$TOKENS_TABLE") > 0)); then
@@ -78,22 +72,22 @@ mkdir -p "$state"
 tmp="$(mktemp "$state/demo.env.XXXXXX")"   # mktemp creates it with mode 600
 cat >"$tmp" <<ENV
 # Written by infra/scripts/seed.sh: demo credentials for the local stack only.
-# Load into a shell with:  set -a; source .local/demo.env; set +a
-APP_UPGRADE_URL=http://127.0.0.1:9000
-APP_UPGRADE_TOKEN=$rw_token
-APP_UPGRADE_READ_TOKEN=$ro_token
-APP_UPGRADE_TEAM_ID=$team
-APP_UPGRADE_PROJECT_ID=$project
-APP_UPGRADE_API_KEY=$api_key
-APP_UPGRADE_USER_ID=$user
-DYNAMODB_PORT=$DYNAMODB_PORT
-AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
-AWS_REGION=$AWS_REGION
-AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
-AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
-AWS_EC2_METADATA_DISABLED=true
-VERSIONS_TABLE=$VERSIONS_TABLE
-TOKENS_TABLE=$TOKENS_TABLE
+# Load into a shell with:  source .local/demo.env
+export APP_UPGRADE_URL=http://127.0.0.1:9000
+export APP_UPGRADE_TOKEN=$rw_token
+export APP_UPGRADE_READ_TOKEN=$ro_token
+export APP_UPGRADE_TEAM_ID=$team
+export APP_UPGRADE_PROJECT_ID=$project
+export APP_UPGRADE_API_KEY=$api_key
+export APP_UPGRADE_USER_ID=$user
+export DYNAMODB_PORT=$DYNAMODB_PORT
+export AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB
+export AWS_REGION=$AWS_REGION
+export AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+export AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+export AWS_EC2_METADATA_DISABLED=true
+export VERSIONS_TABLE=$VERSIONS_TABLE
+export TOKENS_TABLE=$TOKENS_TABLE
 ENV
 chmod 600 "$tmp"
 mv -f "$tmp" "$demo_env"

@@ -127,11 +127,14 @@ pub async fn new_token(
 }
 
 /// Wraps a store and counts the calls that reach it, to prove how many
-/// DynamoDB round trips a path makes.
+/// DynamoDB round trips a path makes. The hourly `lastUsedAt` touch of the
+/// auth path is counted apart, in `touches`, so that round-trip counts of a
+/// request path do not depend on whether its token was used this hour.
 #[derive(Debug, Clone)]
 pub struct Counting<S> {
     pub inner: S,
     pub calls: std::sync::Arc<AtomicUsize>,
+    pub touches: std::sync::Arc<AtomicUsize>,
 }
 
 impl<S> Counting<S> {
@@ -139,11 +142,17 @@ impl<S> Counting<S> {
         Self {
             inner,
             calls: Default::default(),
+            touches: Default::default(),
         }
     }
 
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// `lastUsedAt` writes attempted.
+    pub fn touches(&self) -> usize {
+        self.touches.load(Ordering::SeqCst)
     }
 
     pub fn count(&self) {
@@ -155,5 +164,15 @@ impl<S: CredentialStore> CredentialStore for Counting<S> {
     async fn get_credential(&self, hash: &SecretHash) -> Result<Option<Credential>, StoreError> {
         self.count();
         self.inner.get_credential(hash).await
+    }
+
+    async fn touch_last_used(
+        &self,
+        hash: &SecretHash,
+        now: Timestamp,
+        cutoff: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.touches.fetch_add(1, Ordering::SeqCst);
+        self.inner.touch_last_used(hash, now, cutoff).await
     }
 }

@@ -1,36 +1,312 @@
 //! The `check` function: `GET /api/v1/versions/check`, called by the
-//! official mobile SDKs on every app launch.
+//! official mobile SDKs on every app launch — the hot path.
+//!
+//! A check is: API key (format and checksum, no I/O) → project → decoded
+//! query → the scope's prepared candidates → best match → JSON. The key's
+//! project and the candidates come from a per-instance [`cache`], so a warm
+//! check makes no DynamoDB call and a cold one at most two (the key's
+//! `GetItem`, the `check-index` `Query`). 200s carry
+//! `Cache-Control: public, max-age=<TTL>` and `Vary: x-api-key` so a CDN can
+//! answer repeats; errors carry `no-store`.
+//!
+//! Configuration (environment, read once at start-up):
+//!
+//! - `CHECK_CACHE_TTL_SECONDS` (default 30): how long a key's project and a
+//!   scope's versions are reused, and the edge `max-age`; so a change to a
+//!   version reaches checks within this many seconds (plus the index's
+//!   sub-second replication lag).
+//! - `CHECK_NEGATIVE_CACHE_TTL_SECONDS` (default 10): how long an unknown
+//!   key is answered 401 without a lookup, and how often a check retries
+//!   DynamoDB while it is down and a stale answer is at hand.
+//!
+//! When DynamoDB is unreachable a check answers from a stale cache entry if
+//! it has one (at most 10 minutes past its TTL, logged as a warning), and
+//! otherwise with 503 and `Retry-After`, which the SDKs retry.
 
-use app_upgrade::ApiError;
-use app_upgrade::auth::api_key;
+pub mod cache;
+pub mod matcher;
+pub mod memory;
+pub mod query;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use app_upgrade::auth::{SecretHash, api_key};
+use app_upgrade::config::{ConfigError, seconds_from_env};
+use app_upgrade::domain::{Environment, Platform, ProjectId, Version};
 use app_upgrade::http::with_fallbacks;
-use app_upgrade::store::{Credential, CredentialStore};
+use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError, keys};
+use app_upgrade::{ApiError, auth};
 use axum::Router;
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use http::HeaderMap;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Serialize;
+
+use cache::{CacheLimits, CheckCache, Clock, KeyLookup, Lookup, SystemClock};
+use matcher::{Candidates, LanguageTag, Scope};
+use query::CheckQuery;
 
 pub const CHECK_PATH: &str = "/api/v1/versions/check";
+pub const TTL_ENV: &str = "CHECK_CACHE_TTL_SECONDS";
+pub const NEGATIVE_TTL_ENV: &str = "CHECK_NEGATIVE_CACHE_TTL_SECONDS";
 
-/// The function's whole HTTP surface.
-pub fn app<S>(store: S) -> Router
-where
-    S: CredentialStore + Clone + 'static,
-{
-    with_fallbacks(Router::new().route(CHECK_PATH, get(check_version::<S>))).with_state(store)
+/// The function's settings: cache limits and the clock the cache reads.
+#[derive(Clone)]
+pub struct CheckConfig {
+    pub limits: CacheLimits,
+    pub clock: Arc<dyn Clock>,
 }
 
-async fn check_version<S: CredentialStore>(
-    State(store): State<S>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let key = api_key(&headers)?;
-    match store.get_credential(&key.hash()).await? {
-        Some(Credential::ApiKey(_)) => Err(ApiError::new(
-            http::StatusCode::NOT_IMPLEMENTED,
-            "version matching is not implemented yet",
-        )),
-        _ => Err(ApiError::unauthorized("invalid API key")),
+impl Default for CheckConfig {
+    fn default() -> Self {
+        Self {
+            limits: CacheLimits::default(),
+            clock: Arc::new(SystemClock),
+        }
     }
+}
+
+impl CheckConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = CacheLimits::default();
+        Ok(Self {
+            limits: CacheLimits {
+                ttl: seconds_from_env(TTL_ENV, defaults.ttl)?,
+                negative_ttl: seconds_from_env(NEGATIVE_TTL_ENV, defaults.negative_ttl)?,
+                ..defaults
+            },
+            ..Self::default()
+        })
+    }
+}
+
+struct CheckState<S> {
+    store: S,
+    cache: CheckCache,
+    /// `public, max-age=<TTL>`, built once.
+    cache_control: HeaderValue,
+}
+
+/// The function's whole HTTP surface, configured with the defaults.
+pub fn app<S>(store: S) -> Router
+where
+    S: CredentialStore + CheckStore + 'static,
+{
+    app_with(store, CheckConfig::default())
+}
+
+pub fn app_with<S>(store: S, config: CheckConfig) -> Router
+where
+    S: CredentialStore + CheckStore + 'static,
+{
+    let max_age = format!("public, max-age={}", config.limits.ttl.as_secs());
+    let state = Arc::new(CheckState {
+        store,
+        cache: CheckCache::new(config.limits, config.clock),
+        // Digits and ASCII letters always make a valid header value.
+        cache_control: HeaderValue::try_from(max_age)
+            .unwrap_or(HeaderValue::from_static("no-store")),
+    });
+    with_fallbacks(Router::new().route(CHECK_PATH, get(check_version::<S>))).with_state(state)
+}
+
+/// The whole request is taken (not `Query`/`Json` extractors): nothing is
+/// rejected for its `Content-Type`, and the raw query is decoded once, by
+/// our own rules.
+async fn check_version<S>(State(state): State<Arc<CheckState<S>>>, request: Request) -> Response
+where
+    S: CredentialStore + CheckStore,
+{
+    match answer(&state, request.headers(), request.uri().query()).await {
+        Ok(body) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (CACHE_CONTROL, state.cache_control.clone()),
+                (VARY, HeaderValue::from_static(auth::API_KEY_HEADER)),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(err) => {
+            let mut response = err.into_response();
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+    }
+}
+
+/// The response body, `found` or not.
+#[derive(Serialize)]
+struct Answer<'a> {
+    found: bool,
+    #[serde(rename = "forceUpgrade", skip_serializing_if = "Option::is_none")]
+    force_upgrade: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    query: Echo<'a>,
+}
+
+/// The request's named parameters as sent (decoded).
+#[derive(Serialize)]
+struct Echo<'a> {
+    app_name: &'a str,
+    app_version: &'a str,
+    platform: &'a str,
+    environment: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_language: Option<&'a str>,
+}
+
+async fn answer<S>(
+    state: &CheckState<S>,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+) -> Result<Vec<u8>, ApiError>
+where
+    S: CredentialStore + CheckStore,
+{
+    // Authentication comes first, so a bad key is a 401 whatever the query.
+    let key = api_key(headers)?;
+    let now = state.cache.now();
+    let project = project_of(state, key.hash(), now).await?;
+    let query = CheckQuery::parse(raw_query)?;
+
+    // Stored names are trimmed and platform/environment lower-cased; a
+    // request value that could never have been stored matches nothing, and
+    // costs no read.
+    let app_name = query.app_name.trim();
+    let scope = match (
+        Platform::parse(&query.platform),
+        Environment::parse(&query.environment),
+    ) {
+        (Ok(platform), Ok(environment)) if !app_name.is_empty() => Some((platform, environment)),
+        _ => None,
+    };
+    let candidates = match &scope {
+        Some((platform, environment)) => {
+            let scope = Scope {
+                project: &project,
+                app_name,
+                platform,
+                environment,
+            };
+            Some(candidates_for(state, &scope, now).await?)
+        }
+        None => None,
+    };
+
+    let version = Version::parse(&query.app_version).ok();
+    let best = candidates.as_deref().and_then(|c| {
+        c.best(
+            version.as_ref(),
+            query.app_version.trim(),
+            &query.attributes,
+        )
+    });
+    let language = query.app_language.as_deref().map(LanguageTag::parse);
+    let body = Answer {
+        found: best.is_some(),
+        force_upgrade: best.map(|c| c.force_upgrade()),
+        message: best.map(|c| c.message(language.as_ref())),
+        query: Echo {
+            app_name: &query.app_name,
+            app_version: &query.app_version,
+            platform: &query.platform,
+            environment: &query.environment,
+            app_language: query.app_language.as_deref(),
+        },
+    };
+    serde_json::to_vec(&body).map_err(|e| ApiError::internal(&e))
+}
+
+fn unknown_key() -> ApiError {
+    ApiError::unauthorized("invalid API key")
+}
+
+/// The project of an API key: cached, else one lookup. A PAT sent as
+/// `x-api-key` is as unknown as a made-up key.
+async fn project_of<S: CredentialStore>(
+    state: &CheckState<S>,
+    hash: SecretHash,
+    now: Instant,
+) -> Result<ProjectId, ApiError> {
+    let stale = match state.cache.key(&hash, now) {
+        KeyLookup::Known(Lookup::Fresh(project)) => return Ok(project),
+        KeyLookup::Unknown => return Err(unknown_key()),
+        KeyLookup::Known(Lookup::Stale(project)) => Some(project),
+        KeyLookup::Known(Lookup::Missing) => None,
+    };
+    match state.store.get_credential(&hash).await {
+        Ok(Some(Credential::ApiKey(record))) => {
+            state
+                .cache
+                .remember_key(hash, record.project_id.clone(), now);
+            Ok(record.project_id)
+        }
+        Ok(_) => {
+            state.cache.remember_unknown_key(hash, now);
+            Err(unknown_key())
+        }
+        Err(err) => match (err, stale) {
+            (StoreError::Unavailable(cause), Some(project)) => {
+                warn_stale(&cause);
+                state.cache.extend_key(hash, project.clone(), now);
+                Ok(project)
+            }
+            (err, _) => Err(err.into()),
+        },
+    }
+}
+
+/// The prepared candidates of a scope: cached, else one `Query`.
+async fn candidates_for<S: CheckStore>(
+    state: &CheckState<S>,
+    scope: &Scope<'_>,
+    now: Instant,
+) -> Result<Arc<Candidates>, ApiError> {
+    let key = keys::check_key(
+        scope.project,
+        scope.app_name,
+        scope.platform,
+        scope.environment,
+    );
+    let stale = match state.cache.candidates(&key, now) {
+        Lookup::Fresh(candidates) => return Ok(candidates),
+        Lookup::Stale(candidates) => Some(candidates),
+        Lookup::Missing => None,
+    };
+    let loaded = state
+        .store
+        .candidates(
+            scope.project,
+            scope.app_name,
+            scope.platform,
+            scope.environment,
+        )
+        .await;
+    match (loaded, stale) {
+        (Ok(records), _) => {
+            let candidates = Arc::new(Candidates::prepare(records, scope));
+            state
+                .cache
+                .remember_candidates(key, candidates.clone(), now);
+            Ok(candidates)
+        }
+        (Err(StoreError::Unavailable(cause)), Some(candidates)) => {
+            warn_stale(&cause);
+            state.cache.extend_candidates(key, candidates.clone(), now);
+            Ok(candidates)
+        }
+        (Err(err), _) => Err(err.into()),
+    }
+}
+
+fn warn_stale(cause: &str) {
+    tracing::warn!(error = %cause, "store unavailable; answering from the expired cache");
 }

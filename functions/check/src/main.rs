@@ -1,10 +1,12 @@
 use app_upgrade::Config;
 use app_upgrade::store::DynamoStore;
+use check::CheckConfig;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     app_upgrade::http::init_tracing();
     let config = Config::from_env()?;
+    let check_config = CheckConfig::from_env()?;
     let store = DynamoStore::from_env(&config).await;
-    lambda_http::run(check::app(store)).await
+    lambda_http::run(check::app_with(store, check_config)).await
 }

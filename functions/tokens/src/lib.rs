@@ -1,14 +1,68 @@
 //! The `tokens` function: the account's Personal Access Tokens,
-//! `/api/v1/account/tokens…`.
+//! `/api/v1/account/tokens…` — the API behind the dashboard's
+//! "Account → Access Tokens" page, plus self-rotation for CI.
+
+mod account;
+mod body;
+mod routes;
+
+pub use account::Account;
+pub use body::{BODY_LIMIT, CreateToken};
 
 use app_upgrade::http::with_fallbacks;
-use app_upgrade::store::CredentialStore;
+use app_upgrade::store::{CredentialStore, CredentialWriter, TokenStore};
 use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, post};
+use http::{HeaderValue, header};
+
+/// What the function needs from the store.
+pub trait Store: CredentialStore + CredentialWriter + TokenStore + Clone + 'static {}
+
+impl<S: CredentialStore + CredentialWriter + TokenStore + Clone + 'static> Store for S {}
 
 /// The function's whole HTTP surface.
-pub fn app<S>(store: S) -> Router
-where
-    S: CredentialStore + Clone + 'static,
-{
-    with_fallbacks(Router::new()).with_state(store)
+pub fn app<S: Store>(store: S) -> Router {
+    let routes = Router::new()
+        .route(
+            "/api/v1/account/tokens",
+            post(routes::create_token::<S>).get(routes::list_tokens::<S>),
+        )
+        .route(
+            "/api/v1/account/tokens/self/rotate",
+            post(routes::rotate_token::<S>),
+        )
+        .route(
+            "/api/v1/account/tokens/{tokenId}",
+            delete(routes::revoke_token::<S>),
+        )
+        .route_layer(middleware::from_fn(log_request));
+    with_fallbacks(routes)
+        .layer(middleware::from_fn(no_store))
+        .with_state(store)
+}
+
+/// One line per routed request: the route template (never the raw path or
+/// any header, which could carry a secret) and the status.
+async fn log_request(route: MatchedPath, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route = route.as_str(),
+        status = response.status().as_u16(),
+        "request"
+    );
+    response
+}
+
+/// A created token is in a response body exactly once: no cache may keep it.
+async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -90,6 +90,24 @@ pub fn issue_pat(
     })
 }
 
+/// A successor for a token being rotated: same owner, name and scopes, and
+/// the same lifetime (`expiresAt - createdAt`) counted from `now`.
+pub fn reissue_pat(old: &PatRecord, now: Timestamp) -> Result<IssuedPat, getrandom::Error> {
+    let lifetime_ms = old.expires_at.unix_millis() - old.created_at.unix_millis();
+    Ok(IssuedPat {
+        secret: PlainSecret::generate(SecretKind::Pat)?,
+        record: PatRecord {
+            token_id: TokenId::generate(),
+            owner: old.owner.clone(),
+            name: old.name.clone(),
+            scopes: old.scopes,
+            created_at: now,
+            expires_at: now.plus_millis(lifetime_ms),
+            last_used_at: None,
+        },
+    })
+}
+
 /// The PAT in `Authorization: Bearer aau_…`, checked for format and checksum
 /// without any I/O. The error never echoes the header.
 pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
@@ -121,21 +139,58 @@ pub fn api_key(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
         .ok_or_else(|| ApiError::unauthorized("invalid API key"))
 }
 
-/// Resolves a PAT to its live record: 401 when unknown, revoked (deleted) or
-/// expired. One strongly consistent read, so a revocation is seen at once.
+/// How fresh `lastUsedAt` is kept: a token's use is recorded at most once
+/// per this many milliseconds, so authentication stays a read, not a write.
+pub const LAST_USED_GRANULARITY_MS: i64 = 3_600_000;
+
+/// Resolves a PAT to its live record (as read, before this use is recorded):
+/// 401 when unknown, revoked (deleted) or expired. One strongly consistent
+/// read, so a revocation is seen at once; at most once an hour per token,
+/// also one `lastUsedAt` write.
 pub async fn authenticate_pat<S: CredentialStore>(
     store: &S,
     token: &PlainSecret,
     now: Timestamp,
 ) -> Result<Principal, ApiError> {
     let hash = token.hash();
-    match store.get_credential(&hash).await? {
-        Some(Credential::Pat(record)) if record.expires_at > now => Ok(Principal {
-            hash,
-            token: record,
-        }),
-        Some(Credential::Pat(_)) => Err(ApiError::unauthorized("token has expired")),
-        _ => Err(ApiError::unauthorized("unknown or revoked token")),
+    let record = match store.get_credential(&hash).await? {
+        Some(Credential::Pat(record)) if record.expires_at > now => record,
+        Some(Credential::Pat(record)) => {
+            tracing::debug!(token_id = %record.token_id, "expired token rejected");
+            return Err(ApiError::unauthorized("token has expired"));
+        }
+        _ => return Err(ApiError::unauthorized("unknown or revoked token")),
+    };
+    touch_last_used(store, &hash, &record, now).await;
+    tracing::debug!(token_id = %record.token_id, "token authenticated");
+    Ok(Principal {
+        hash,
+        token: record,
+    })
+}
+
+/// Records the token's use when the stored `lastUsedAt` is missing or older
+/// than [`LAST_USED_GRANULARITY_MS`]; the credential just read says so, no
+/// extra read. The write is awaited inside the request rather than spawned:
+/// on Lambda a task left running after the response may be frozen until the
+/// next invocation. The store gives it a tight deadline and no retries, and
+/// a failure is logged and swallowed: `lastUsedAt` is informational and must
+/// never fail the request it rides on.
+async fn touch_last_used<S: CredentialStore>(
+    store: &S,
+    hash: &SecretHash,
+    record: &PatRecord,
+    now: Timestamp,
+) {
+    let cutoff = now.plus_millis(-LAST_USED_GRANULARITY_MS);
+    if record.last_used_at.is_some_and(|at| at >= cutoff) {
+        return;
+    }
+    match store.touch_last_used(hash, now, cutoff).await {
+        Ok(written) => tracing::debug!(token_id = %record.token_id, written, "lastUsedAt touched"),
+        Err(err) => {
+            tracing::debug!(token_id = %record.token_id, error = %err, "lastUsedAt not recorded");
+        }
     }
 }
 

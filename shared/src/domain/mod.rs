@@ -1,5 +1,6 @@
 //! Domain types that can only hold valid values: parse, don't validate.
 
+pub mod body;
 pub mod record;
 pub mod version;
 

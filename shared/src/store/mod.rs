@@ -53,7 +53,10 @@ use std::future::Future;
 use crate::auth::{ApiKeyRecord, PatRecord, SecretHash};
 use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 
+pub use check::CheckStore;
 pub use dynamo::DynamoStore;
+pub use tokens::{Replacement, TokenStore, TokenSummary};
+pub use versions::VersionStore;
 
 /// Failures of the backing store, already classified for the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,6 +114,17 @@ pub trait CredentialStore: Send + Sync {
         &self,
         hash: &SecretHash,
     ) -> impl Future<Output = Result<Option<Credential>, StoreError>> + Send;
+
+    /// Sets a PAT's `lastUsedAt` to `now` unless it is already at or after
+    /// `cutoff`: one conditional write, so a token is touched at most once
+    /// per throttle window however many requests it makes. `Ok(false)` when
+    /// nothing was written (touched recently, or the token is gone).
+    fn touch_last_used(
+        &self,
+        hash: &SecretHash,
+        now: Timestamp,
+        cutoff: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Creating credentials (the operator CLI and the token admin function).

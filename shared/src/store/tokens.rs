@@ -1,1 +1,62 @@
-//! Tokens persistence: the trait the `tokens` function needs.
+//! Tokens persistence: what the `tokens` function needs beyond
+//! [`CredentialWriter::create_pat`](super::CredentialWriter::create_pat) and
+//! the auth path's [`CredentialStore`](super::CredentialStore).
+
+use std::future::Future;
+
+use crate::auth::{PatRecord, Scopes, SecretHash};
+use crate::domain::{Timestamp, TokenId, UserId};
+
+use super::StoreError;
+
+/// One of an account's tokens as its owner may see it: never the secret or
+/// its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSummary {
+    pub token_id: TokenId,
+    pub name: String,
+    pub scopes: Scopes,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    /// `aau_…Xy12`.
+    pub hint: String,
+}
+
+/// A token replacing another: the new secret's hash and hint, and its record.
+#[derive(Debug, Clone, Copy)]
+pub struct Replacement<'a> {
+    pub hash: &'a SecretHash,
+    pub hint: &'a str,
+    pub record: &'a PatRecord,
+}
+
+/// An account's Personal Access Tokens.
+pub trait TokenStore: Send + Sync {
+    /// Every token of `owner`, expired ones included, newest first. Strongly
+    /// consistent: a token created or revoked a moment ago shows as such.
+    fn list_tokens(
+        &self,
+        owner: &UserId,
+    ) -> impl Future<Output = Result<Vec<TokenSummary>, StoreError>> + Send;
+
+    /// Deletes the token's credential, account entry and (if still its own)
+    /// name lock in one transaction. `Ok(false)` when `owner` has no such
+    /// token, including when a concurrent revocation got there first.
+    fn revoke_token(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Replaces the live token `old` (found by `old_hash`) with `new` in one
+    /// transaction: there is never a moment with neither or both valid.
+    /// `Conflict` when `old` is gone already (revoked, or rotated by a
+    /// concurrent request).
+    fn rotate_token(
+        &self,
+        old_hash: &SecretHash,
+        old: &PatRecord,
+        new: Replacement<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -1,1 +1,49 @@
 //! Versions persistence: the trait the `versions` function needs.
+
+use std::future::Future;
+
+use super::StoreError;
+use crate::domain::{ProjectId, VersionId, VersionRecord};
+
+/// A project's version records, each written together with its identity item
+/// so that (project, appName, appVersion, platform, environment) stays unique.
+pub trait VersionStore: Send + Sync {
+    /// Stores a new record. `Conflict` when its identity is taken, including
+    /// by a concurrent create.
+    fn create_version(
+        &self,
+        record: &VersionRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Strongly consistent, so an update reads the revision it conditions on.
+    fn get_version(
+        &self,
+        project: &ProjectId,
+        id: &VersionId,
+    ) -> impl Future<Output = Result<Option<VersionRecord>, StoreError>> + Send;
+
+    /// Replaces `current` (as read by [`get_version`](Self::get_version)) with
+    /// `next`, moving the identity item when the identity changed, and
+    /// returns what was stored: `next` at `current.revision + 1`. `Conflict`
+    /// when the new identity is taken or `current` is no longer the stored
+    /// revision (a concurrent update or delete won).
+    fn update_version(
+        &self,
+        current: &VersionRecord,
+        next: &VersionRecord,
+    ) -> impl Future<Output = Result<VersionRecord, StoreError>> + Send;
+
+    /// Deletes `current` and its identity item. `Ok(false)` when it is gone
+    /// already; `Conflict` when it changed since it was read.
+    fn delete_version(
+        &self,
+        current: &VersionRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every record of `project`, in no particular order: listing filters,
+    /// sorts and pages in memory (see the `versions` function).
+    fn list_versions(
+        &self,
+        project: &ProjectId,
+    ) -> impl Future<Output = Result<Vec<VersionRecord>, StoreError>> + Send;
+}

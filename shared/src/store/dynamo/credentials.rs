@@ -187,6 +187,52 @@ impl CredentialStore for DynamoStore {
             .map(|item| from_item::<SecretItem>(item).map(SecretItem::into_credential))
             .transpose()
     }
+
+    async fn touch_last_used(
+        &self,
+        hash: &SecretHash,
+        now: Timestamp,
+        cutoff: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let key = keys::secret(hash);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tokens_table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .update_expression("SET lastUsedAt = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :cutoff)",
+            )
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.to_string()))
+            .customize()
+            .config_override(touch_budget())
+            .send()
+            .await;
+        match result.map_err(classify) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// The touch rides on a request that must not wait for it: one attempt, no
+/// retries, a tight deadline. A lost touch only leaves `lastUsedAt` stale
+/// until the token's next use.
+fn touch_budget() -> aws_sdk_dynamodb::config::Builder {
+    let budget = std::time::Duration::from_millis(500);
+    aws_sdk_dynamodb::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(budget)
+                .operation_attempt_timeout(budget)
+                .operation_timeout(budget)
+                .build(),
+        )
 }
 
 impl CredentialWriter for DynamoStore {

@@ -4,8 +4,8 @@ mod check;
 mod credentials;
 mod directory;
 mod tokens;
-mod versions;
 pub(crate) mod version_item;
+mod versions;
 
 use std::collections::HashMap;
 use std::time::Duration;

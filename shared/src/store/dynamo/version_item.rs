@@ -105,7 +105,10 @@ mod tests {
             message: "Please update".into(),
             message_locale: BTreeMap::from([("fr".into(), "Mettez à jour".into())]),
             custom_attributes: BTreeMap::from([
-                ("country".into(), CustomValue::Many(vec!["US".into(), "CA".into()])),
+                (
+                    "country".into(),
+                    CustomValue::Many(vec!["US".into(), "CA".into()]),
+                ),
                 ("os_version".into(), CustomValue::One("12".into())),
             ]),
             internal_notes: String::new(),

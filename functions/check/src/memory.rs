@@ -1,0 +1,112 @@
+//! An in-memory store for router tests and the warm-path benchmark, with a
+//! switch that makes every call fail as if DynamoDB were unreachable.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use app_upgrade::auth::SecretHash;
+use app_upgrade::domain::{Environment, Platform, ProjectId, Timestamp, VersionRecord};
+use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError};
+
+#[derive(Debug, Default)]
+struct Inner {
+    credentials: Mutex<Vec<(SecretHash, Credential)>>,
+    versions: Mutex<Vec<VersionRecord>>,
+    down: AtomicBool,
+    calls: AtomicUsize,
+}
+
+/// Cheap to clone; clones share their data.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore(Arc<Inner>);
+
+impl MemoryStore {
+    pub fn add_credential(&self, hash: SecretHash, credential: Credential) {
+        lock(&self.0.credentials).push((hash, credential));
+    }
+
+    /// Adds or replaces (by id) a version.
+    pub fn put_version(&self, record: VersionRecord) {
+        let mut versions = lock(&self.0.versions);
+        versions.retain(|v| v.id != record.id);
+        versions.push(record);
+    }
+
+    /// While `down`, every call fails with `StoreError::Unavailable`.
+    pub fn set_down(&self, down: bool) {
+        self.0.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Calls made so far, failed ones included.
+    pub fn calls(&self) -> usize {
+        self.0.calls.load(Ordering::SeqCst)
+    }
+
+    fn call(&self) -> Result<(), StoreError> {
+        self.0.calls.fetch_add(1, Ordering::SeqCst);
+        if self.0.down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("the memory store is down".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl CredentialStore for MemoryStore {
+    async fn get_credential(&self, hash: &SecretHash) -> Result<Option<Credential>, StoreError> {
+        self.call()?;
+        Ok(lock(&self.0.credentials)
+            .iter()
+            .find(|(h, _)| h == hash)
+            .map(|(_, c)| c.clone()))
+    }
+
+    async fn touch_last_used(
+        &self,
+        hash: &SecretHash,
+        now: Timestamp,
+        cutoff: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.call()?;
+        let mut credentials = lock(&self.0.credentials);
+        let pat = credentials.iter_mut().find_map(|(h, c)| match c {
+            Credential::Pat(pat) if h == hash => Some(pat),
+            _ => None,
+        });
+        Ok(match pat {
+            Some(pat) if pat.last_used_at.is_none_or(|t| t < cutoff) => {
+                pat.last_used_at = Some(now);
+                true
+            }
+            _ => false,
+        })
+    }
+}
+
+impl CheckStore for MemoryStore {
+    /// What the sparse index holds: active versions of the partition.
+    async fn candidates(
+        &self,
+        project: &ProjectId,
+        app_name: &str,
+        platform: &Platform,
+        environment: &Environment,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        self.call()?;
+        Ok(lock(&self.0.versions)
+            .iter()
+            .filter(|v| {
+                v.active
+                    && v.project == *project
+                    && v.app_name.as_str() == app_name
+                    && v.platform == *platform
+                    && v.environment == *environment
+            })
+            .cloned()
+            .collect())
+    }
+}

@@ -1,0 +1,83 @@
+//! Who an account-session request acts for.
+
+use app_upgrade::ApiError;
+use app_upgrade::domain::UserId;
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+use lambda_http::request::RequestContext;
+
+/// The account of a request, from the `sub` claim that API Gateway's JWT
+/// authorizer verified and put in the request context. Nothing the client
+/// sends (a header, the body) can choose it; without claims the request is
+/// 401.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account(pub UserId);
+
+impl Account {
+    pub fn from_context(context: Option<&RequestContext>) -> Result<Self, ApiError> {
+        let sub = match context {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|authorizer| authorizer.jwt.as_ref())
+                .and_then(|jwt| jwt.claims.get("sub")),
+            _ => None,
+        };
+        sub.and_then(|sub| UserId::parse(sub).ok())
+            .map(Self)
+            .ok_or_else(|| ApiError::unauthorized("an account session is required"))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Account {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::from_context(parts.extensions.get::<RequestContext>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+
+    fn context(authorizer: serde_json::Value) -> RequestContext {
+        let mut ctx = serde_json::json!({
+            "http": {"method": "GET", "path": "/api/v1/account/tokens",
+                     "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"}
+        });
+        if !authorizer.is_null() {
+            ctx["authorizer"] = authorizer;
+        }
+        let ctx: ApiGatewayV2httpRequestContext =
+            serde_json::from_value(ctx).expect("a valid request context");
+        RequestContext::ApiGatewayV2(ctx)
+    }
+
+    #[test]
+    fn the_sub_claim_is_the_account() {
+        let ctx =
+            context(serde_json::json!({"jwt": {"claims": {"sub": "user-1", "email": "a@b"}}}));
+        assert_eq!(
+            Account::from_context(Some(&ctx)),
+            Ok(Account(UserId::parse("user-1").expect("valid")))
+        );
+    }
+
+    #[test]
+    fn no_claims_means_401() {
+        let cases = [
+            context(serde_json::Value::Null),
+            context(serde_json::json!({"jwt": {"claims": {}}})),
+            context(serde_json::json!({"jwt": {"claims": {"email": "a@b"}}})),
+            context(serde_json::json!({"jwt": {"claims": {"sub": "  "}}})),
+            context(serde_json::json!({"lambda": {"sub": "user-1"}})),
+        ];
+        for ctx in &cases {
+            let err = Account::from_context(Some(ctx)).expect_err("no account");
+            assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED, "{ctx:?}");
+        }
+        assert!(Account::from_context(None).is_err());
+    }
+}

@@ -1,0 +1,265 @@
+//! The create request's body: JSON in, a [`CreateToken`] that cannot be
+//! invalid out, with every problem reported at once.
+
+use app_upgrade::auth::{DEFAULT_PAT_LIFETIME_DAYS, PAT_LIFETIME_DAYS, Scope, Scopes};
+use app_upgrade::domain::Name;
+use app_upgrade::{ApiError, FieldError};
+use axum::extract::{FromRequest, Request};
+use http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+/// Largest body accepted: a real create body is about 100 bytes.
+pub const BODY_LIMIT: usize = 4 * 1024;
+
+/// A request body that is a JSON object: 415 unless the content type is JSON,
+/// 413 when too large, 400 when not a JSON object.
+#[derive(Debug)]
+pub struct JsonObject(pub Map<String, Value>);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+            .await
+            .map_err(|_| ApiError::payload_too_large(BODY_LIMIT))?;
+        match serde_json::from_slice(&bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
+            Err(_) => Err(ApiError::bad_request("request body is not valid JSON")),
+        }
+    }
+}
+
+/// `POST /api/v1/account/tokens`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateToken {
+    pub name: Name,
+    pub scopes: Scopes,
+    pub lifetime_days: u16,
+}
+
+const FIELDS: [&str; 3] = ["name", "scopes", "expiresInDays"];
+
+impl CreateToken {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        let mut errors: Vec<FieldError> = body
+            .keys()
+            .filter(|key| !FIELDS.contains(&key.as_str()))
+            .map(|key| FieldError::new(key.clone(), "is not a known field"))
+            .collect();
+        let name = field(&mut errors, "name", parse_name(body.get("name")));
+        let scopes = field(&mut errors, "scopes", parse_scopes(body.get("scopes")));
+        let lifetime_days = field(
+            &mut errors,
+            "expiresInDays",
+            parse_days(body.get("expiresInDays")),
+        );
+        match (name, scopes, lifetime_days) {
+            (Some(name), Some(scopes), Some(lifetime_days)) if errors.is_empty() => Ok(Self {
+                name,
+                scopes,
+                lifetime_days,
+            }),
+            _ => Err(ApiError::invalid(errors)),
+        }
+    }
+}
+
+fn field<T>(
+    errors: &mut Vec<FieldError>,
+    name: &'static str,
+    parsed: Result<T, String>,
+) -> Option<T> {
+    parsed
+        .map_err(|message| errors.push(FieldError::new(name, message)))
+        .ok()
+}
+
+fn parse_name(value: Option<&Value>) -> Result<Name, String> {
+    match value {
+        None | Some(Value::Null) => Err("is required".into()),
+        Some(Value::String(s)) => Name::parse(s).map_err(|e| e.0.into()),
+        Some(_) => Err("must be a string".into()),
+    }
+}
+
+fn parse_scopes(value: Option<&Value>) -> Result<Scopes, String> {
+    let known = || {
+        Scope::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let items = match value {
+        None | Some(Value::Null) => return Err("is required".into()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(format!("must be an array of scopes ({})", known())),
+    };
+    let mut scopes = Vec::new();
+    let mut unknown = Vec::new();
+    for item in items {
+        match item.as_str().map(Scope::parse) {
+            Some(Ok(scope)) => scopes.push(scope),
+            _ => unknown.push(item.to_string()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(format!(
+            "has unknown scopes {}; known scopes are {}",
+            unknown.join(", "),
+            known()
+        ));
+    }
+    Scopes::new(scopes).ok_or_else(|| "must name at least one scope".into())
+}
+
+fn parse_days(value: Option<&Value>) -> Result<u16, String> {
+    let days = match value {
+        None | Some(Value::Null) => return Ok(DEFAULT_PAT_LIFETIME_DAYS),
+        Some(Value::Number(n)) => n.as_u64().and_then(|d| u16::try_from(d).ok()),
+        Some(_) => None,
+    };
+    days.filter(|d| PAT_LIFETIME_DAYS.contains(d))
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number of days from {} to {}",
+                PAT_LIFETIME_DAYS.start(),
+                PAT_LIFETIME_DAYS.end()
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(body: Value) -> Result<CreateToken, ApiError> {
+        match body {
+            Value::Object(map) => CreateToken::parse(&map),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn fields(err: &ApiError) -> Vec<&str> {
+        err.errors().iter().map(|e| e.field.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_full_body_parses_and_trims() {
+        let t = parse(json!({"name": "  GitHub Actions production ",
+                             "scopes": ["versions:read", "versions:write", "versions:read"],
+                             "expiresInDays": 366}))
+        .expect("valid");
+        assert_eq!(t.name.as_str(), "GitHub Actions production");
+        assert_eq!(
+            t.scopes.to_vec(),
+            vec![Scope::VersionsRead, Scope::VersionsWrite]
+        );
+        assert_eq!(t.lifetime_days, 366);
+    }
+
+    #[test]
+    fn lifetime_defaults_to_90_days() {
+        for body in [
+            json!({"name": "ci", "scopes": ["versions:read"]}),
+            json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": null}),
+        ] {
+            assert_eq!(parse(body).map(|t| t.lifetime_days), Ok(90));
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let err = parse(
+            json!({"name": "", "scopes": ["versions:admin"], "expiresInDays": 0,
+                               "owner": "someone-else"}),
+        )
+        .expect_err("invalid");
+        assert_eq!(err.status(), http::StatusCode::BAD_REQUEST);
+        assert_eq!(
+            fields(&err),
+            vec!["owner", "name", "scopes", "expiresInDays"]
+        );
+        assert!(err.errors()[2].message.contains("\"versions:admin\""));
+    }
+
+    #[test]
+    fn each_rule_rejects() {
+        let cases = [
+            (json!({"scopes": ["versions:read"]}), "name"),
+            (json!({"name": 5, "scopes": ["versions:read"]}), "name"),
+            (
+                json!({"name": "x".repeat(101), "scopes": ["versions:read"]}),
+                "name",
+            ),
+            (json!({"name": "ci"}), "scopes"),
+            (json!({"name": "ci", "scopes": []}), "scopes"),
+            (json!({"name": "ci", "scopes": "versions:read"}), "scopes"),
+            (json!({"name": "ci", "scopes": [1]}), "scopes"),
+            (
+                json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": 367}),
+                "expiresInDays",
+            ),
+            (
+                json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": -1}),
+                "expiresInDays",
+            ),
+            (
+                json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": 1.5}),
+                "expiresInDays",
+            ),
+            (
+                json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": "30"}),
+                "expiresInDays",
+            ),
+            (
+                json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": 70000}),
+                "expiresInDays",
+            ),
+        ];
+        for (body, field) in cases {
+            let err = parse(body.clone()).expect_err(&body.to_string());
+            assert_eq!(fields(&err), vec![field], "{body}");
+        }
+        assert!(
+            parse(
+                json!({"name": "x".repeat(100), "scopes": ["versions:write"], "expiresInDays": 1})
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn only_json_content_types_are_json() {
+        let with = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, ct.parse().expect("header"));
+            is_json(&h)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/x-www-form-urlencoded"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,169 @@
+//! The handlers: extract → domain → store → response.
+
+use app_upgrade::ApiError;
+use app_upgrade::auth::{
+    IssuedPat, PatRecord, Scopes, authenticate_request, issue_pat, reissue_pat,
+};
+use app_upgrade::domain::{Timestamp, TokenId};
+use app_upgrade::http::json;
+use app_upgrade::store::{Replacement, TokenSummary};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+use crate::Store;
+use crate::account::Account;
+use crate::body::{CreateToken, JsonObject};
+
+/// A token as the owner sees it: never the secret or its hash.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenView {
+    id: TokenId,
+    name: String,
+    scopes: Scopes,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    hint: String,
+}
+
+impl From<TokenSummary> for TokenView {
+    fn from(t: TokenSummary) -> Self {
+        Self {
+            id: t.token_id,
+            name: t.name,
+            scopes: t.scopes,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            hint: t.hint,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TokenList {
+    results: Vec<TokenView>,
+}
+
+/// The one response that shows a token's plaintext.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IssuedView<'a> {
+    id: &'a TokenId,
+    name: &'a str,
+    scopes: Scopes,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+    token: &'a str,
+}
+
+fn issued(pat: &IssuedPat) -> Response {
+    let PatRecord {
+        token_id,
+        name,
+        scopes,
+        created_at,
+        expires_at,
+        ..
+    } = &pat.record;
+    json(
+        StatusCode::CREATED,
+        &IssuedView {
+            id: token_id,
+            name,
+            scopes: *scopes,
+            created_at: *created_at,
+            expires_at: *expires_at,
+            token: pat.secret.expose(),
+        },
+    )
+}
+
+/// The OS random source failed: nothing the caller can fix.
+fn no_randomness(err: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(&err)
+}
+
+pub async fn create_token<S: Store>(
+    State(store): State<S>,
+    Account(owner): Account,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let request = CreateToken::parse(&body)?;
+    let pat = issue_pat(
+        owner,
+        request.name.as_str().to_owned(),
+        request.scopes,
+        request.lifetime_days,
+        Timestamp::now(),
+    )
+    .map_err(no_randomness)?;
+    store
+        .create_pat(&pat.secret.hash(), &pat.secret.hint(), &pat.record)
+        .await?;
+    tracing::info!(token_id = %pat.record.token_id, "token created");
+    Ok(issued(&pat))
+}
+
+pub async fn list_tokens<S: Store>(
+    State(store): State<S>,
+    Account(owner): Account,
+) -> Result<Response, ApiError> {
+    let tokens = store.list_tokens(&owner).await?;
+    tracing::debug!(count = tokens.len(), "tokens listed");
+    Ok(json(
+        StatusCode::OK,
+        &TokenList {
+            results: tokens.into_iter().map(TokenView::from).collect(),
+        },
+    ))
+}
+
+pub async fn revoke_token<S: Store>(
+    State(store): State<S>,
+    Account(owner): Account,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found("token not found");
+    // An id that cannot be a token id is as unknown as a missing one.
+    let id = path
+        .ok()
+        .and_then(|Path(id)| TokenId::parse(&id).ok())
+        .ok_or_else(not_found)?;
+    if !store.revoke_token(&owner, &id).await? {
+        return Err(not_found());
+    }
+    tracing::info!(token_id = %id, "token revoked");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Authenticated by the PAT being rotated, not by an account session.
+pub async fn rotate_token<S: Store>(
+    State(store): State<S>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let principal = authenticate_request(&store, &headers, now).await?;
+    let old = &principal.token;
+    let pat = reissue_pat(old, now).map_err(no_randomness)?;
+    store
+        .rotate_token(
+            &principal.hash,
+            old,
+            Replacement {
+                hash: &pat.secret.hash(),
+                hint: &pat.secret.hint(),
+                record: &pat.record,
+            },
+        )
+        .await?;
+    tracing::info!(
+        old_token_id = %old.token_id,
+        token_id = %pat.record.token_id,
+        "token rotated"
+    );
+    Ok(issued(&pat))
+}
