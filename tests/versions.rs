@@ -54,8 +54,13 @@ impl Api {
     }
 
     async fn create(&self, body: &Value) -> Answer {
-        self.send(Method::POST, &self.collection(), &self.fx.rw_token, Some(body))
-            .await
+        self.send(
+            Method::POST,
+            &self.collection(),
+            &self.fx.rw_token,
+            Some(body),
+        )
+        .await
     }
 
     /// Creates and returns the new version's JSON; panics unless 201.
@@ -153,7 +158,16 @@ async fn create_returns_201_the_version_and_its_location() {
 #[tokio::test]
 async fn optional_fields_default_and_range_rules_are_accepted() {
     let api = Api::new().await;
-    for rule in ["<2.0.0", ">=1.0.0, <1.4.0", "^1.2", "~1.2.3", "1.2", "3", "1.0.0+5", "2.1.0-beta.1"] {
+    for rule in [
+        "<2.0.0",
+        ">=1.0.0, <1.4.0",
+        "^1.2",
+        "~1.2.3",
+        "1.2",
+        "3",
+        "1.0.0+5",
+        "2.1.0-beta.1",
+    ] {
         let v = api
             .created(&json!({
                 "project": api.fx.project.as_str(),
@@ -231,14 +245,17 @@ async fn validation_reports_every_field_at_once() {
     assert_eq!(answer.error_fields(), ["project"]);
 
     let mut too_many = api.body("App", "1.0.0");
-    too_many["customAttributes"] = Value::Object(
-        (0..21).map(|i| (format!("attr{i}"), json!("x"))).collect(),
-    );
+    too_many["customAttributes"] =
+        Value::Object((0..21).map(|i| (format!("attr{i}"), json!("x"))).collect());
     too_many["messageLocale"] = json!({"fr": "x".repeat(1001), "not a tag": "x"});
     let answer = api.create(&too_many).await;
     assert_eq!(
         answer.error_fields(),
-        ["messageLocale.fr", "messageLocale.not a tag", "customAttributes"]
+        [
+            "messageLocale.fr",
+            "messageLocale.not a tag",
+            "customAttributes"
+        ]
     );
     let list = api.list("limit=100").await;
     assert_eq!(list.json["totalResults"], 0, "nothing was written");
@@ -252,7 +269,10 @@ async fn bodies_that_are_not_json_get_400_413_415_never_500() {
         let mut builder = http::Request::builder()
             .method(Method::POST)
             .uri(&uri)
-            .header("authorization", format!("Bearer {}", api.fx.rw_token.expose()));
+            .header(
+                "authorization",
+                format!("Bearer {}", api.fx.rw_token.expose()),
+            );
         if let Some(ct) = content_type {
             builder = builder.header("content-type", ct);
         }
@@ -262,20 +282,32 @@ async fn bodies_that_are_not_json_get_400_413_415_never_500() {
         )
     };
     let body = api.body("App", "1.0.0").to_string().into_bytes();
-    assert_eq!(send(None, body.clone()).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        send(None, body.clone()).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
     assert_eq!(
         send(Some("text/plain"), body.clone()).await.status,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
     assert_eq!(
-        send(Some("application/json; charset=utf-8"), body).await.status,
+        send(Some("application/json; charset=utf-8"), body)
+            .await
+            .status,
         StatusCode::CREATED
     );
     let huge = format!(r#"{{"appName": "{}"}}"#, "x".repeat(70_000)).into_bytes();
     let answer = send(Some("application/json"), huge).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.json["code"], 413);
-    for bad in [&b"{"[..], b"", b"[1,2]", b"\"x\"", b"{\"appName\": }", b"\xff\xfe"] {
+    for bad in [
+        &b"{"[..],
+        b"",
+        b"[1,2]",
+        b"\"x\"",
+        b"{\"appName\": }",
+        b"\xff\xfe",
+    ] {
         let answer = send(Some("application/json"), bad.to_vec()).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad:?}");
         assert_eq!(answer.json["code"], 400);
@@ -300,7 +332,12 @@ async fn duplicates_are_409_and_deleting_frees_the_identity() {
     api.created(&api.body("wallpaper app", "1.0.0")).await;
 
     let deleted = api
-        .send(Method::DELETE, &api.item(&id_of(&first)), &api.fx.rw_token, None)
+        .send(
+            Method::DELETE,
+            &api.item(&id_of(&first)),
+            &api.fx.rw_token,
+            None,
+        )
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert!(deleted.raw.is_empty(), "204 has an empty body");
@@ -308,11 +345,21 @@ async fn duplicates_are_409_and_deleting_frees_the_identity() {
     assert_ne!(id_of(&again), id_of(&first));
 
     let gone = api
-        .send(Method::GET, &api.item(&id_of(&first)), &api.fx.read_token, None)
+        .send(
+            Method::GET,
+            &api.item(&id_of(&first)),
+            &api.fx.read_token,
+            None,
+        )
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     let twice = api
-        .send(Method::DELETE, &api.item(&id_of(&first)), &api.fx.rw_token, None)
+        .send(
+            Method::DELETE,
+            &api.item(&id_of(&first)),
+            &api.fx.rw_token,
+            None,
+        )
         .await;
     assert_eq!(twice.status, StatusCode::NOT_FOUND);
 }
@@ -342,7 +389,10 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
     let updated = &answer.json;
     assert_eq!(updated["forceUpgrade"], true);
-    assert_eq!(updated["message"], "Please update to continue using the app.");
+    assert_eq!(
+        updated["message"],
+        "Please update to continue using the app."
+    );
     assert_eq!(updated["id"], v["id"]);
     assert_eq!(updated["createdAt"], v["createdAt"]);
     assert!(updated["updatedAt"].as_str() >= v["updatedAt"].as_str());
@@ -374,7 +424,11 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
     let answer = api
         .send(Method::PATCH, &uri, &api.fx.rw_token, Some(&with_project))
         .await;
-    assert_eq!(answer.status, StatusCode::OK, "the create body may be reused");
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "the create body may be reused"
+    );
     assert_eq!(answer.json["customAttributes"], json!({}), "null clears");
     with_project["project"] = json!(ProjectId::generate().as_str());
     let answer = api
@@ -391,7 +445,12 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
     let unchanged = api.send(Method::GET, &uri, &api.fx.read_token, None).await;
     assert_eq!(unchanged.json["appVersion"], "1.0.0");
     let other_now = api
-        .send(Method::GET, &api.item(&id_of(&other)), &api.fx.read_token, None)
+        .send(
+            Method::GET,
+            &api.item(&id_of(&other)),
+            &api.fx.read_token,
+            None,
+        )
         .await;
     assert_eq!(other_now.json, other);
 
@@ -446,7 +505,11 @@ async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
     assert_eq!(counting.calls(), 0, "no malformed token reached DynamoDB");
 
     let stranger = PlainSecret::generate(SecretKind::Pat).expect("random");
-    let answer = call(&app, request(Method::GET, &uri, Some(stranger.expose()), None)).await;
+    let answer = call(
+        &app,
+        request(Method::GET, &uri, Some(stranger.expose()), None),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 
     // Without credentials, a missing teamId is still 401: 401 comes first.
@@ -467,7 +530,13 @@ async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
 #[tokio::test]
 async fn revoked_and_expired_tokens_are_401() {
     let api = Api::new().await;
-    let issued = new_token(&api.fx.store, &api.fx.user, "soon revoked", &[Scope::VersionsRead]).await;
+    let issued = new_token(
+        &api.fx.store,
+        &api.fx.user,
+        "soon revoked",
+        &[Scope::VersionsRead],
+    )
+    .await;
     let list = |token: PlainSecret| {
         let uri = api.collection();
         let app = api.app.clone();
@@ -494,7 +563,11 @@ async fn revoked_and_expired_tokens_are_401() {
     use app_upgrade::store::CredentialWriter;
     api.fx
         .store
-        .create_pat(&expired.secret.hash(), &expired.secret.hint(), &expired.record)
+        .create_pat(
+            &expired.secret.hash(),
+            &expired.secret.hint(),
+            &expired.record,
+        )
         .await
         .expect("stored");
     let answer = list(expired.secret).await;
@@ -521,7 +594,11 @@ async fn a_read_only_token_gets_403_on_writes_before_any_existence_check() {
         (Method::PATCH, garbage.to_owned(), Some(&body)),
         (Method::DELETE, api.item(&id_of(&v)), None),
         (Method::DELETE, garbage.to_owned(), None),
-        (Method::DELETE, format!("/api/v1/projects/{}/versions/x", api.fx.project), None),
+        (
+            Method::DELETE,
+            format!("/api/v1/projects/{}/versions/x", api.fx.project),
+            None,
+        ),
     ] {
         let answer = api.send(method.clone(), &uri, read, body).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{method} {uri}");
@@ -531,7 +608,9 @@ async fn a_read_only_token_gets_403_on_writes_before_any_existence_check() {
     let list = api.list("").await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.json["totalResults"], 1);
-    let got = api.send(Method::GET, &api.item(&id_of(&v)), read, None).await;
+    let got = api
+        .send(Method::GET, &api.item(&id_of(&v)), read, None)
+        .await;
     assert_eq!(got.status, StatusCode::OK);
 }
 
@@ -552,9 +631,14 @@ async fn other_team(store: &DynamoStore) -> (TeamId, UserId, ProjectId, PlainSec
         created_at: Timestamp::now(),
     };
     assert!(store.create_project(&project).await.expect("project"));
-    let token = new_token(store, &user, "other rw", &[Scope::VersionsRead, Scope::VersionsWrite])
-        .await
-        .secret;
+    let token = new_token(
+        store,
+        &user,
+        "other rw",
+        &[Scope::VersionsRead, Scope::VersionsWrite],
+    )
+    .await
+    .secret;
     (team.id, user, project.id, token)
 }
 
@@ -567,40 +651,82 @@ async fn another_teams_ids_and_tokens_get_404_like_unknown_ids() {
     let rw = &api.fx.rw_token;
 
     let expect_404 = |answer: Answer, what: &str| {
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{what}: {}", answer.json);
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{what}: {}",
+            answer.json
+        );
         assert_eq!(answer.json["code"], 404);
     };
     // Another team's token on our project, with our teamId or theirs.
     for team in [&api.fx.team, &other_team_id] {
-        let item = format!("/api/v1/projects/{}/versions/{id}?teamId={team}", api.fx.project);
+        let item = format!(
+            "/api/v1/projects/{}/versions/{id}?teamId={team}",
+            api.fx.project
+        );
         let coll = format!("/api/v1/projects/{}/versions?teamId={team}", api.fx.project);
-        expect_404(api.send(Method::GET, &item, &other_token, None).await, "get");
-        expect_404(api.send(Method::GET, &coll, &other_token, None).await, "list");
-        expect_404(api.send(Method::DELETE, &item, &other_token, None).await, "delete");
         expect_404(
-            api.send(Method::PATCH, &item, &other_token, Some(&api.body("App", "9"))).await,
+            api.send(Method::GET, &item, &other_token, None).await,
+            "get",
+        );
+        expect_404(
+            api.send(Method::GET, &coll, &other_token, None).await,
+            "list",
+        );
+        expect_404(
+            api.send(Method::DELETE, &item, &other_token, None).await,
+            "delete",
+        );
+        expect_404(
+            api.send(
+                Method::PATCH,
+                &item,
+                &other_token,
+                Some(&api.body("App", "9")),
+            )
+            .await,
             "update",
         );
         expect_404(
-            api.send(Method::POST, &coll, &other_token, Some(&api.body("App", "9"))).await,
+            api.send(
+                Method::POST,
+                &coll,
+                &other_token,
+                Some(&api.body("App", "9")),
+            )
+            .await,
             "create",
         );
     }
     // Our token on their project, with either teamId.
     for team in [&api.fx.team, &other_team_id] {
         let coll = format!("/api/v1/projects/{other_project}/versions?teamId={team}");
-        expect_404(api.send(Method::GET, &coll, rw, None).await, "their project");
+        expect_404(
+            api.send(Method::GET, &coll, rw, None).await,
+            "their project",
+        );
     }
     // Our version through their project id: versions live under a project.
     let theirs = format!("/api/v1/projects/{other_project}/versions/{id}?teamId={other_team_id}");
-    expect_404(api.send(Method::GET, &theirs, &other_token, None).await, "cross path");
+    expect_404(
+        api.send(Method::GET, &theirs, &other_token, None).await,
+        "cross path",
+    );
     // Unknown and unparsable ids look the same.
     for uri in [
         api.item(&VersionId::generate().to_string()),
         api.item("not-an-id"),
         format!("/api/v1/projects/prj_bad/versions?teamId={}", api.fx.team),
-        format!("/api/v1/projects/{}/versions?teamId=team_bad", api.fx.project),
-        format!("/api/v1/projects/{}/versions?teamId={}", ProjectId::generate(), api.fx.team),
+        format!(
+            "/api/v1/projects/{}/versions?teamId=team_bad",
+            api.fx.project
+        ),
+        format!(
+            "/api/v1/projects/{}/versions?teamId={}",
+            ProjectId::generate(),
+            api.fx.team
+        ),
     ] {
         expect_404(api.send(Method::GET, &uri, rw, None).await, &uri);
     }
@@ -622,10 +748,16 @@ async fn a_token_whose_owner_left_the_team_gets_404() {
     for (method, uri, body) in [
         (Method::GET, api.collection(), None),
         (Method::GET, api.item(&id_of(&v)), None),
-        (Method::POST, api.collection(), Some(api.body("App", "2.0.0"))),
+        (
+            Method::POST,
+            api.collection(),
+            Some(api.body("App", "2.0.0")),
+        ),
         (Method::DELETE, api.item(&id_of(&v)), None),
     ] {
-        let answer = api.send(method.clone(), &uri, &api.fx.rw_token, body.as_ref()).await;
+        let answer = api
+            .send(method.clone(), &uri, &api.fx.rw_token, body.as_ref())
+            .await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {uri}");
     }
     assert!(
@@ -635,7 +767,9 @@ async fn a_token_whose_owner_left_the_team_gets_404() {
             .await
             .expect("re-added")
     );
-    let answer = api.send(Method::GET, &api.item(&id_of(&v)), &api.fx.rw_token, None).await;
+    let answer = api
+        .send(Method::GET, &api.item(&id_of(&v)), &api.fx.rw_token, None)
+        .await;
     assert_eq!(answer.status, StatusCode::OK, "membership is checked live");
 }
 
@@ -673,7 +807,10 @@ async fn listing_pages_an_empty_project_and_a_last_partial_page() {
     let page3 = api.list("page=3").await;
     assert_eq!(page3.json["totalResults"], 23);
     assert_eq!(page3.json["totalPages"], 3);
-    assert_eq!((page3.json["page"].as_u64(), page3.json["limit"].as_u64()), (Some(3), Some(10)));
+    assert_eq!(
+        (page3.json["page"].as_u64(), page3.json["limit"].as_u64()),
+        (Some(3), Some(10))
+    );
     let results = page3.json["results"].as_array().expect("results");
     assert_eq!(results.len(), 3, "the last, partial page");
     // Default order: newest first, so page 3 holds the three oldest.
@@ -683,14 +820,19 @@ async fn listing_pages_an_empty_project_and_a_last_partial_page() {
     let past = api.list("page=9&limit=5").await;
     assert_eq!(past.status, StatusCode::OK);
     assert_eq!(
-        (past.json["results"].as_array().map(Vec::len), &past.json["totalPages"]),
+        (
+            past.json["results"].as_array().map(Vec::len),
+            &past.json["totalPages"]
+        ),
         (Some(0), &json!(5))
     );
 
     // Pages partition the whole list.
     let mut seen = BTreeSet::new();
     for page in 1..=5 {
-        let answer = api.list(&format!("page={page}&limit=5&sortBy=appVersion:asc")).await;
+        let answer = api
+            .list(&format!("page={page}&limit=5&sortBy=appVersion:asc"))
+            .await;
         for v in answer.json["results"].as_array().expect("results") {
             assert!(seen.insert(id_of(v)), "no version on two pages");
         }
@@ -722,15 +864,30 @@ async fn listing_sorts_and_filters() {
             .collect()
     };
     let asc = api.list("sortBy=appVersion:asc").await;
-    assert_eq!(versions(&asc), ["1.2.0", "<1.5.0", "1.9.0", "1.10.0", "2.0.0"]);
+    assert_eq!(
+        versions(&asc),
+        ["1.2.0", "<1.5.0", "1.9.0", "1.10.0", "2.0.0"]
+    );
     let desc = api.list("sortBy=appVersion:desc").await;
-    assert_eq!(versions(&desc), ["2.0.0", "1.10.0", "1.9.0", "<1.5.0", "1.2.0"]);
+    assert_eq!(
+        versions(&desc),
+        ["2.0.0", "1.10.0", "1.9.0", "<1.5.0", "1.2.0"]
+    );
     let by_name = api.list("sortBy=appName:asc,appVersion:desc").await;
-    assert_eq!(versions(&by_name), ["2.0.0", "<1.5.0", "1.10.0", "1.9.0", "1.2.0"]);
+    assert_eq!(
+        versions(&by_name),
+        ["2.0.0", "<1.5.0", "1.10.0", "1.9.0", "1.2.0"]
+    );
     let created_asc = api.list("sortBy=createdAt:asc").await;
-    assert_eq!(versions(&created_asc), ["1.9.0", "1.10.0", "1.2.0", "2.0.0", "<1.5.0"]);
+    assert_eq!(
+        versions(&created_asc),
+        ["1.9.0", "1.10.0", "1.2.0", "2.0.0", "<1.5.0"]
+    );
     let default = api.list("").await;
-    assert_eq!(versions(&default), ["<1.5.0", "2.0.0", "1.2.0", "1.10.0", "1.9.0"]);
+    assert_eq!(
+        versions(&default),
+        ["<1.5.0", "2.0.0", "1.2.0", "1.10.0", "1.9.0"]
+    );
 
     let wall = api.list("name=WALLPAPER&sortBy=appVersion:asc").await;
     assert_eq!(versions(&wall), ["1.2.0", "1.9.0", "1.10.0"]);
@@ -765,7 +922,12 @@ async fn listing_rejects_out_of_range_and_unknown_values_by_name() {
         let answer = api.list(query).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(answer.error_fields(), [field], "{query}");
-        assert!(answer.json["message"].as_str().unwrap_or_default().contains(field));
+        assert!(
+            answer.json["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(field)
+        );
     }
     let answer = api.list("limit=100&page=1").await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -789,8 +951,14 @@ async fn store_round_trips_and_guards_revisions() {
     let store = &fx.store;
     let v = record(&fx.project, "App", "1.0.0");
     store.create_version(&v).await.expect("created");
-    assert_eq!(store.get_version(&fx.project, &v.id).await.expect("get"), Some(v.clone()));
-    assert_eq!(store.list_versions(&fx.project).await.expect("list"), [v.clone()]);
+    assert_eq!(
+        store.get_version(&fx.project, &v.id).await.expect("get"),
+        Some(v.clone())
+    );
+    assert_eq!(
+        store.list_versions(&fx.project).await.expect("list"),
+        std::slice::from_ref(&v)
+    );
 
     let next = VersionRecord {
         force_upgrade: true,
@@ -798,7 +966,10 @@ async fn store_round_trips_and_guards_revisions() {
     };
     let stored = store.update_version(&v, &next).await.expect("updated");
     assert_eq!(stored.revision, v.revision + 1);
-    assert_eq!(store.get_version(&fx.project, &v.id).await.expect("get"), Some(stored.clone()));
+    assert_eq!(
+        store.get_version(&fx.project, &v.id).await.expect("get"),
+        Some(stored.clone())
+    );
 
     // A writer still holding the old revision loses, whatever it writes.
     let stale = store.update_version(&v, &next).await;
@@ -807,14 +978,29 @@ async fn store_round_trips_and_guards_revisions() {
         "{stale:?}"
     );
     let stale_delete = store.delete_version(&v).await;
-    assert!(matches!(stale_delete, Err(StoreError::Conflict(_))), "{stale_delete:?}");
+    assert!(
+        matches!(stale_delete, Err(StoreError::Conflict(_))),
+        "{stale_delete:?}"
+    );
 
     assert!(store.delete_version(&stored).await.expect("deleted"));
     assert!(!store.delete_version(&stored).await.expect("already gone"));
-    assert_eq!(store.get_version(&fx.project, &v.id).await.expect("get"), None);
-    assert!(store.list_versions(&fx.project).await.expect("list").is_empty());
+    assert_eq!(
+        store.get_version(&fx.project, &v.id).await.expect("get"),
+        None
+    );
+    assert!(
+        store
+            .list_versions(&fx.project)
+            .await
+            .expect("list")
+            .is_empty()
+    );
     // Only the versions' own items remain in the partition: none.
-    store.create_version(&record(&fx.project, "App", "1.0.0")).await.expect("identity freed");
+    store
+        .create_version(&record(&fx.project, "App", "1.0.0"))
+        .await
+        .expect("identity freed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -870,7 +1056,7 @@ async fn concurrent_updates_never_mix_two_bodies() {
     let v = api.created(&api.body("App", "1.0.0")).await;
     let uri = api.item(&id_of(&v));
     let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..12 {
+    for i in 0..12_u32 {
         // Each writer changes two fields together; a mix would pair one
         // writer's message with another's internal notes or version.
         let body = json!({
@@ -878,12 +1064,17 @@ async fn concurrent_updates_never_mix_two_bodies() {
             "appVersion": format!("1.0.{i}"),
             "platform": "android",
             "environment": "production",
-            "forceUpgrade": i % 2 == 0,
+            "forceUpgrade": i.is_multiple_of(2),
             "message": format!("writer {i}"),
             "internalNotes": format!("writer {i}"),
         });
         let app = api.app.clone();
-        let req = request(Method::PATCH, &uri, Some(api.fx.rw_token.expose()), Some(&body));
+        let req = request(
+            Method::PATCH,
+            &uri,
+            Some(api.fx.rw_token.expose()),
+            Some(&body),
+        );
         tasks.spawn(async move { (call(&app, req).await, body) });
     }
     let mut winners = Vec::new();
@@ -896,22 +1087,32 @@ async fn concurrent_updates_never_mix_two_bodies() {
         }
     }
     assert!(!winners.is_empty());
-    let last = api.send(Method::GET, &uri, &api.fx.read_token, None).await.json;
-    assert_eq!(last["message"], last["internalNotes"], "one writer's body: {last}");
+    let last = api
+        .send(Method::GET, &uri, &api.fx.read_token, None)
+        .await
+        .json;
+    assert_eq!(
+        last["message"], last["internalNotes"],
+        "one writer's body: {last}"
+    );
     let i: u32 = last["message"]
         .as_str()
         .and_then(|m| m.strip_prefix("writer "))
         .and_then(|n| n.parse().ok())
         .expect("a writer's message");
     assert_eq!(last["appVersion"], format!("1.0.{i}"));
-    assert_eq!(last["forceUpgrade"], i % 2 == 0);
+    assert_eq!(last["forceUpgrade"], i.is_multiple_of(2));
     assert!(winners.iter().any(|w| w["message"] == last["message"]));
     // Whichever identity won, only that one is taken now.
     let list = api.list("").await;
     assert_eq!(list.json["totalResults"], 1);
     for j in 0..12 {
         let answer = api.create(&api.body("App", &format!("1.0.{j}"))).await;
-        let want = if j == i { StatusCode::CONFLICT } else { StatusCode::CREATED };
+        let want = if j == i {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::CREATED
+        };
         assert_eq!(answer.status, want, "identity 1.0.{j}");
     }
 }
@@ -928,20 +1129,44 @@ async fn round_trips_per_request() {
         (answer, counting.calls() - before)
     };
     // auth (1 GetItem) + access (1 BatchGetItem) + the operation.
-    let (created, calls) = measure(Method::POST, &api.collection(), Some(&api.body("A", "1"))).await;
-    assert_eq!((created.status, calls), (StatusCode::CREATED, 3), "create: + 1 transaction");
+    let (created, calls) =
+        measure(Method::POST, &api.collection(), Some(&api.body("A", "1"))).await;
+    assert_eq!(
+        (created.status, calls),
+        (StatusCode::CREATED, 3),
+        "create: + 1 transaction"
+    );
     let item = api.item(&id_of(&created.json));
     let (got, calls) = measure(Method::GET, &item, None).await;
     assert_eq!((got.status, calls), (StatusCode::OK, 3), "get: + 1 GetItem");
     let (updated, calls) = measure(Method::PATCH, &item, Some(&api.body("A", "2"))).await;
-    assert_eq!((updated.status, calls), (StatusCode::OK, 4), "update: + GetItem + transaction");
+    assert_eq!(
+        (updated.status, calls),
+        (StatusCode::OK, 4),
+        "update: + GetItem + transaction"
+    );
     let (listed, calls) = measure(Method::GET, &api.collection(), None).await;
-    assert_eq!((listed.status, calls), (StatusCode::OK, 3), "list: + 1 paginated Query");
+    assert_eq!(
+        (listed.status, calls),
+        (StatusCode::OK, 3),
+        "list: + 1 paginated Query"
+    );
     let (deleted, calls) = measure(Method::DELETE, &item, None).await;
-    assert_eq!((deleted.status, calls), (StatusCode::NO_CONTENT, 4), "delete: + GetItem + transaction");
+    assert_eq!(
+        (deleted.status, calls),
+        (StatusCode::NO_CONTENT, 4),
+        "delete: + GetItem + transaction"
+    );
     let (bad, calls) = measure(Method::POST, &api.collection(), Some(&json!({}))).await;
-    assert_eq!((bad.status, calls), (StatusCode::BAD_REQUEST, 2), "invalid bodies reach no write");
-    assert!(counting.touches() <= 1, "lastUsedAt is written at most once");
+    assert_eq!(
+        (bad.status, calls),
+        (StatusCode::BAD_REQUEST, 2),
+        "invalid bodies reach no write"
+    );
+    assert!(
+        counting.touches() <= 1,
+        "lastUsedAt is written at most once"
+    );
 }
 
 // ---- API Gateway HTTP API v2 events ----
@@ -980,7 +1205,10 @@ async fn api_gateway_v2_events_drive_every_route() {
     let updated = call(&api.app, event("versions-update", &id)).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
     assert_eq!(updated.json["forceUpgrade"], true);
-    assert_eq!(updated.json["message"], "Please update to continue using the app.");
+    assert_eq!(
+        updated.json["message"],
+        "Please update to continue using the app."
+    );
 
     // The list event filters by `name=Wallpaper+App`: `+` is a space.
     api.created(&api.body("Other App", "9.0.0")).await;

@@ -6,8 +6,8 @@
 #                             which asks for stack name, region and parameters and
 #                             saves the answers in samconfig.toml; after that
 #                             `sam deploy` with the saved answers
-#   deploy.sh --env [STACK]   print `export VERSIONS_TABLE=… TOKENS_TABLE=…` for
-#                             aau-admin, from the deployed stack's outputs
+#   deploy.sh --env [STACK]   print `export VERSIONS_TABLE=… TOKENS_TABLE=… APP_UPGRADE_…=…`
+#                             (for aau-admin and smoke tests) from the stack's outputs
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,8 +34,11 @@ if [[ "${1:-}" == "--env" ]]; then
 import json, shlex, sys
 outputs = {o["OutputKey"]: o["OutputValue"] for o in json.load(sys.stdin)}
 for var, key in [("VERSIONS_TABLE", "VersionsTableName"), ("TOKENS_TABLE", "TokensTableName"),
-                 ("APP_UPGRADE_URL", "ApiUrl")]:
-    print(f"export {var}={shlex.quote(outputs[key])}")
+                 ("APP_UPGRADE_URL", "ApiUrl"), ("APP_UPGRADE_API_DOMAIN", "ApiDomain"),
+                 ("APP_UPGRADE_USER_POOL_ID", "UserPoolId"),
+                 ("APP_UPGRADE_USER_POOL_CLIENT_ID", "UserPoolClientId")]:
+    if key in outputs:  # no user pool outputs with an external issuer
+        print(f"export {var}={shlex.quote(outputs[key])}")
 '
   exit 0
 fi

@@ -185,7 +185,7 @@ where
         Platform::parse(&query.platform),
         Environment::parse(&query.environment),
     ) {
-        (Ok(platform), Ok(environment)) if !app_name.is_empty() => Some((platform, environment)),
+        (Ok(platform), Ok(environment)) => Some((platform, environment)),
         _ => None,
     };
     let candidates = match &scope {

@@ -6,7 +6,7 @@
 //! Needs the local emulator (`. infra/scripts/local-env.sh`):
 //!
 //! ```text
-//! cargo run --release -p versions --example list_bench [-- VERSIONS ITERATIONS]
+//! cargo run --release -p versions --example list_bench [-- VERSIONS ITERATIONS]   # 10000 5
 //! ```
 //!
 //! Writes its figures as JSON to stdout and `target/bench/versions_list.json`.
@@ -31,7 +31,7 @@ const SEED_CONCURRENCY: usize = 4;
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let versions: usize = args.next().map_or(Ok(10_000), |a| a.parse())?;
-    let iterations: usize = args.next().map_or(Ok(10), |a| a.parse())?;
+    let iterations: usize = args.next().map_or(Ok(5), |a| a.parse())?;
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
     if !endpoint.starts_with("http://127.0.0.1") && !endpoint.starts_with("http://localhost") {
         return Err("run against the local emulator: . infra/scripts/local-env.sh".into());
@@ -144,7 +144,8 @@ async fn main() -> Result<(), Error> {
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
         let list_time = started.elapsed();
         let page: serde_json::Value = serde_json::from_slice(&body)?;
-        if page["totalResults"] != versions || page["results"].as_array().map(Vec::len) != Some(10) {
+        if page["totalResults"] != versions || page["results"].as_array().map(Vec::len) != Some(10)
+        {
             return Err(format!("unexpected page: {}", truncate(&page.to_string())).into());
         }
         if i > 0 {
@@ -173,7 +174,12 @@ async fn main() -> Result<(), Error> {
 
     // The emulator keeps tables in memory: give the space back.
     for table in [store.versions_table(), store.tokens_table()] {
-        store.client().delete_table().table_name(table).send().await?;
+        store
+            .client()
+            .delete_table()
+            .table_name(table)
+            .send()
+            .await?;
     }
     Ok(())
 }
