@@ -4,48 +4,10 @@
 use app_upgrade::auth::{DEFAULT_PAT_LIFETIME_DAYS, PAT_LIFETIME_DAYS, Scope, Scopes};
 use app_upgrade::domain::Name;
 use app_upgrade::{ApiError, FieldError};
-use axum::extract::{FromRequest, Request};
-use http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
 /// Largest body accepted: a real create body is about 100 bytes.
 pub const BODY_LIMIT: usize = 4 * 1024;
-
-/// A request body that is a JSON object: 415 unless the content type is JSON,
-/// 413 when too large, 400 when not a JSON object.
-#[derive(Debug)]
-pub struct JsonObject(pub Map<String, Value>);
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|mime| {
-            let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
-        })
-        .unwrap_or(false)
-}
-
-impl<S: Send + Sync> FromRequest<S> for JsonObject {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers()) {
-            return Err(ApiError::unsupported_media_type());
-        }
-        let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
-            .await
-            .map_err(|_| ApiError::payload_too_large(BODY_LIMIT))?;
-        match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(ApiError::bad_request("request body must be a JSON object")),
-            Err(_) => Err(ApiError::bad_request("request body is not valid JSON")),
-        }
-    }
-}
 
 /// `POST /api/v1/account/tokens`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,20 +208,5 @@ mod tests {
             )
             .is_ok()
         );
-    }
-
-    #[test]
-    fn only_json_content_types_are_json() {
-        let with = |ct: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::CONTENT_TYPE, ct.parse().expect("header"));
-            is_json(&h)
-        };
-        assert!(with("application/json"));
-        assert!(with("Application/JSON; charset=utf-8"));
-        assert!(with("application/merge-patch+json"));
-        assert!(!with("text/plain"));
-        assert!(!with("application/x-www-form-urlencoded"));
-        assert!(!is_json(&HeaderMap::new()));
     }
 }

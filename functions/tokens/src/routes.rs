@@ -5,7 +5,7 @@ use app_upgrade::auth::{
     IssuedPat, PatRecord, Scopes, authenticate_request, issue_pat, reissue_pat,
 };
 use app_upgrade::domain::{Timestamp, TokenId};
-use app_upgrade::http::json;
+use app_upgrade::http::{JsonBody, json};
 use app_upgrade::store::{Replacement, TokenSummary};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::Store;
 use crate::account::Account;
-use crate::body::{CreateToken, JsonObject};
+use crate::body::{BODY_LIMIT, CreateToken};
 
 /// A token as the owner sees it: never the secret or its hash.
 #[derive(Serialize)]
@@ -90,9 +90,9 @@ fn no_randomness(err: impl std::fmt::Display) -> ApiError {
 pub async fn create_token<S: Store>(
     State(store): State<S>,
     Account(owner): Account,
-    JsonObject(body): JsonObject,
+    body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
-    let request = CreateToken::parse(&body)?;
+    let request = CreateToken::parse(&body.into_object()?)?;
     let pat = issue_pat(
         owner,
         request.name.as_str().to_owned(),

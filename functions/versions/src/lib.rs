@@ -6,7 +6,6 @@
 //! are [`ApiError`]s all the way.
 
 pub mod admit;
-pub mod json_body;
 pub mod listing;
 pub mod query;
 
@@ -14,7 +13,7 @@ use app_upgrade::ApiError;
 use app_upgrade::domain::Timestamp;
 use app_upgrade::domain::VersionRecord;
 use app_upgrade::domain::body::{Intent, VersionFields};
-use app_upgrade::http::{json, with_fallbacks};
+use app_upgrade::http::{JsonBody, json, with_fallbacks};
 use app_upgrade::store::{CredentialStore, DirectoryStore, VersionStore};
 use axum::Router;
 use axum::extract::State;
@@ -23,7 +22,6 @@ use axum::routing::get;
 use http::{HeaderValue, StatusCode, header};
 
 use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
-use crate::json_body::JsonBody;
 use crate::listing::ListParams;
 
 pub const COLLECTION_PATH: &str = "/api/v1/projects/{projectId}/versions";

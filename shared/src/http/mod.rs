@@ -1,11 +1,15 @@
 //! HTTP glue shared by the three functions: tracing set-up, the JSON
 //! fallback for unknown routes, and helpers to run an axum app on Lambda.
 
+pub mod json_body;
+
 use axum::Router;
 use axum::response::IntoResponse;
 use http::StatusCode;
 
 use crate::error::ApiError;
+
+pub use json_body::{JsonBody, MAX_BODY_BYTES};
 
 /// Initializes JSON logs (what CloudWatch Logs Insights queries best) once,
 /// at the level in `RUST_LOG` (default `info`). Never log secrets: the types
