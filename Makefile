@@ -13,7 +13,7 @@ TEST_DYNAMODB_PORT ?= 8001
 
 scripts := infra/scripts
 
-.PHONY: help run test emulator-start emulator-stop seed fmt clippy lint clean-local
+.PHONY: help run loadtest test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
 
 help: ## List the targets
 	@echo 'usage: make TARGET'
@@ -22,11 +22,14 @@ help: ## List the targets
 run: ## Serve the whole API on :9000 (cargo lambda watch) against a seeded local DynamoDB
 	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/run.sh
 
+loadtest: ## Load through its own `make run` stack (:9002, DynamoDB :8002) with wrk, then count the records
+	@$(scripts)/loadtest.sh
+
 test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator
 	@$(scripts)/bootstrap.sh --test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	@if [[ -f template.yaml ]]; then echo '.venv/bin/cfn-lint template.yaml'; .venv/bin/cfn-lint template.yaml; fi
+	@$(scripts)/lint.sh --cfn-lint
 	@export DYNAMODB_PORT=$(TEST_DYNAMODB_PORT); \
 	trap '$(scripts)/emulator.sh stop' EXIT; \
 	$(scripts)/emulator.sh start; \
@@ -56,9 +59,14 @@ fmt: ## Format all Rust code
 clippy: ## Lint all Rust code, warnings are errors
 	cargo clippy --workspace --all-targets -- -D warnings
 
-lint: ## Lint template.yaml with cfn-lint
-	@$(scripts)/bootstrap.sh
-	.venv/bin/cfn-lint template.yaml
+lint: ## Lint the SAM/CloudFormation templates: cfn-lint and sam validate --lint (offline)
+	@$(scripts)/lint.sh
+
+build: ## Release builds for Lambda arm64: target/lambda/{check,versions,tokens}/bootstrap
+	@$(scripts)/build.sh
+
+deploy: ## Build and deploy with AWS SAM (--guided the first time), see docs/deploy.md
+	@$(scripts)/deploy.sh
 
 clean-local: ## Stop local emulators and delete .local (demo credentials, logs)
 	@for pid_file in .local/moto-*.pid; do \

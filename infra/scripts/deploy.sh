@@ -22,15 +22,17 @@ fi
 
 # A value `sam deploy --guided` saved in samconfig.toml (stack_name, region).
 saved() {
-  sed -n "s/^$1 *= *\"\(.*\)\"/\1/p" samconfig.toml 2>/dev/null | head -1
+  [[ -f samconfig.toml ]] || return 0
+  sed -n "s/^$1 *= *\"\(.*\)\"/\1/p" samconfig.toml | head -1
 }
 
 if [[ "${1:-}" == "--env" ]]; then
   stack="${2:-$(saved stack_name)}"
   region="$(saved region)"
-  "$sam" list stack-outputs --stack-name "${stack:-app-upgrade}" --output json \
-    ${region:+--region "$region"} |
-    "$root/.venv/sam/bin/python" -c '
+  region="${region:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}"
+  outputs="$("$sam" list stack-outputs --stack-name "${stack:-app-upgrade}" --output json \
+    ${region:+--region "$region"})"
+  "$root/.venv/sam/bin/python" -c '
 import json, shlex, sys
 outputs = {o["OutputKey"]: o["OutputValue"] for o in json.load(sys.stdin)}
 for var, key in [("VERSIONS_TABLE", "VersionsTableName"), ("TOKENS_TABLE", "TokensTableName"),
@@ -39,7 +41,7 @@ for var, key in [("VERSIONS_TABLE", "VersionsTableName"), ("TOKENS_TABLE", "Toke
                  ("APP_UPGRADE_USER_POOL_CLIENT_ID", "UserPoolClientId")]:
     if key in outputs:  # no user pool outputs with an external issuer
         print(f"export {var}={shlex.quote(outputs[key])}")
-'
+' <<<"$outputs"
   exit 0
 fi
 

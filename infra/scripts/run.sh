@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: the whole API on http://127.0.0.1:9000 against a seeded local
+# `make run`: the whole API on http://127.0.0.1:9000 (API_PORT) against a seeded local
 # DynamoDB, with hot reload. Serves in the foreground until Ctrl-C; the
 # emulator keeps running afterwards (with its data), so the next run starts
 # fast and reuses .local/demo.env. `make emulator-stop` stops it.
@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 scripts="$root/infra/scripts"
-api_port=9000
+api_port="${API_PORT:-9000}"
 
 # cargo lambda watch exits quietly (status 0) when its port is taken.
 if (exec 3<>"/dev/tcp/127.0.0.1/$api_port") 2>/dev/null; then
@@ -25,9 +25,9 @@ fi
 # watch` waits for a whole build. (watch runs `cargo run --bin NAME`, which
 # reuses these artifacts.)
 cargo build --workspace --bins
-"$scripts/seed.sh"
+API_PORT="$api_port" "$scripts/seed.sh"
 
-printf '\nApp Upgrade API: http://127.0.0.1:9000   DynamoDB emulator: %s\n' "$AWS_ENDPOINT_URL_DYNAMODB"
+printf '\nApp Upgrade API: http://127.0.0.1:%s   DynamoDB emulator: %s\n' "$api_port" "$AWS_ENDPOINT_URL_DYNAMODB"
 cat <<'TXT'
 In another terminal:
 

@@ -14,8 +14,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 . "$root/infra/scripts/local-env.sh"
 
 state="$root/.local"
-demo_env="$state/demo.env"
-stamp_file="$state/demo.stamp"
+# DEMO_ENV: another file, so a second stack (the load test's) leaves the
+# developer's demo credentials alone.
+demo_env="${DEMO_ENV:-$state/demo.env}"
+stamp_file="${demo_env%.env}.stamp"
 admin="${AAU_ADMIN:-${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin}"
 emulator="$root/infra/scripts/emulator.sh"
 
@@ -69,11 +71,11 @@ rw_token="$(admin_field token token create --user "$user" --name "demo read-writ
 ro_token="$(admin_field token token create --user "$user" --name "demo read-only" --scopes versions:read)"
 
 mkdir -p "$state"
-tmp="$(mktemp "$state/demo.env.XXXXXX")"   # mktemp creates it with mode 600
+tmp="$(mktemp "$demo_env.XXXXXX")"   # mktemp creates it with mode 600
 cat >"$tmp" <<ENV
 # Written by infra/scripts/seed.sh: demo credentials for the local stack only.
 # Load into a shell with:  source .local/demo.env
-export APP_UPGRADE_URL=http://127.0.0.1:9000
+export APP_UPGRADE_URL=http://127.0.0.1:${API_PORT:-9000}
 export APP_UPGRADE_TOKEN=$rw_token
 export APP_UPGRADE_READ_TOKEN=$ro_token
 export APP_UPGRADE_TEAM_ID=$team

@@ -6,6 +6,7 @@
 //! `make test`); tests fail loudly, never skip, when it is missing.
 
 pub mod check;
+pub mod faults;
 pub mod tokens;
 pub mod versions;
 
@@ -53,7 +54,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Self {
-        let store = fresh_store().await;
+        Self::on(fresh_store().await).await
+    }
+
+    /// The same fixture in `store`'s (fresh) tables.
+    pub async fn on(store: DynamoStore) -> Self {
         let now = Timestamp::now();
         let team = Team {
             id: TeamId::generate(),

@@ -8,5 +8,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     let check_config = CheckConfig::from_env()?;
     let store = DynamoStore::from_env(&config).await;
-    lambda_http::run(check::app_with(store, check_config)).await
+    app_upgrade::http::run(check::app_with(store, check_config)).await
 }

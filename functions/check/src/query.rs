@@ -178,6 +178,7 @@ impl CheckQuery {
 mod tests {
     use super::*;
     use http::StatusCode;
+    use proptest::prelude::*;
 
     fn parse(raw: &str) -> CheckQuery {
         CheckQuery::parse(Some(raw)).unwrap_or_else(|e| panic!("{raw}: {e}"))
@@ -291,5 +292,79 @@ mod tests {
         let q = parse("app_name=%FF&app_version=1&platform=a&environment=b&[]=x&=y");
         assert_eq!(q.app_name, "\u{FFFD}");
         assert!(q.attributes.is_empty());
+    }
+
+    /// Query-shaped text: the separators, escapes (valid, truncated and
+    /// undecodable) and names the decoder treats specially, so most cases
+    /// reach its interesting branches instead of being one long name.
+    fn query_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("&".to_owned()),
+            Just("=".to_owned()),
+            Just("[]".to_owned()),
+            Just("+".to_owned()),
+            Just("%".to_owned()),
+            Just("%00".to_owned()),
+            Just("%FF".to_owned()),
+            Just("%C3%A9".to_owned()),
+            Just("null".to_owned()),
+            Just("undefined".to_owned()),
+            prop::sample::select(vec![
+                "app_name",
+                "app_version",
+                "platform",
+                "environment",
+                "app_language"
+            ])
+            .prop_map(str::to_owned),
+            "[a-c0-9]{1,3}",
+            "[a-c]{60,70}",
+            "[x]{250,260}",
+            "\\PC{1,4}",
+        ];
+        prop::collection::vec(piece, 0..300).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the query, the answer is a decoded query within the
+        /// bounds or a 400; never a panic.
+        #[test]
+        fn any_query_decodes_within_bounds_or_is_a_400(
+            raw in prop_oneof![query_text(), any::<String>()]
+        ) {
+            match CheckQuery::parse(Some(&raw)) {
+                Ok(q) => {
+                    prop_assert!(q.attributes.len() <= MAX_ATTRIBUTES);
+                    for (name, values) in &q.attributes.0 {
+                        prop_assert!(!name.is_empty() && name.chars().count() <= MAX_NAME_CHARS);
+                        prop_assert!(!values.is_empty() && values.len() <= MAX_PAIRS);
+                        for value in values {
+                            prop_assert!(!is_absent(value));
+                            prop_assert!(value.chars().count() <= MAX_VALUE_CHARS);
+                        }
+                    }
+                    for named in [&q.app_name, &q.app_version, &q.platform, &q.environment] {
+                        prop_assert!(!is_absent(named));
+                        prop_assert!(named.chars().count() <= MAX_VALUE_CHARS);
+                    }
+                }
+                Err(err) => prop_assert_eq!(err.status(), StatusCode::BAD_REQUEST),
+            }
+        }
+
+        /// The four required values always decode back to what was sent.
+        #[test]
+        fn required_values_round_trip(
+            values in prop::array::uniform4("[^\\p{C}]{1,40}"),
+        ) {
+            prop_assume!(values.iter().all(|v| !is_absent(v)));
+            let raw: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(["app_name", "app_version", "platform", "environment"].iter().zip(&values))
+                .finish();
+            let q = CheckQuery::parse(Some(&raw)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!([q.app_name, q.app_version, q.platform, q.environment], values);
+        }
     }
 }

@@ -6,5 +6,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     app_upgrade::http::init_tracing();
     let config = Config::from_env()?;
     let store = DynamoStore::from_env(&config).await;
-    lambda_http::run(versions::app(store)).await
+    app_upgrade::http::run(versions::app(store)).await
 }

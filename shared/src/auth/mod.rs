@@ -259,4 +259,44 @@ mod tests {
         assert!(api_key(&headers("x-api-key", "junk")).is_err());
         assert!(api_key(&HeaderMap::new()).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes a header can carry (obs-text, i.e. non-ASCII, included),
+        /// with or without a real-looking prefix: a 401 that echoes nothing,
+        /// unless they are exactly a well-formed secret.
+        #[test]
+        fn credential_headers_of_any_bytes_are_401_or_the_exact_secret(
+            prefix in proptest::sample::select(vec!["", "Bearer ", "Bearer aau_", "aak_", "bearer  aau_"]),
+            tail in proptest::collection::vec(
+                proptest::prop_oneof![32u8..127, 128u8..=255, proptest::sample::select(b"\t0aZ_".to_vec())],
+                0..64,
+            ),
+        ) {
+            let mut bytes = prefix.as_bytes().to_vec();
+            bytes.extend(&tail);
+            let Ok(value) = HeaderValue::from_bytes(&bytes) else {
+                return Ok(());
+            };
+            for name in [AUTHORIZATION.as_str(), API_KEY_HEADER] {
+                let mut h = HeaderMap::new();
+                h.insert(name, value.clone());
+                let results = [bearer_token(&h), api_key(&h)];
+                for result in results {
+                    match result {
+                        Ok(secret) => {
+                            let text = value.to_str().map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                            proptest::prop_assert!(text.contains(secret.expose()));
+                        }
+                        Err(err) => {
+                            proptest::prop_assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED);
+                            let tail_text = String::from_utf8_lossy(&tail);
+                            proptest::prop_assert!(tail.len() < 8 || !err.message().contains(tail_text.as_ref()));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -437,6 +437,7 @@ fn attribute_value(value: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
@@ -614,6 +615,116 @@ mod tests {
         assert_eq!(next.id, current.id);
         assert_eq!(next.created_at.unix_millis(), 1000);
         assert_eq!(next.updated_at.unix_millis(), 2000);
+    }
+
+    /// Any JSON, biased towards the shapes the parser looks at.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::from),
+            "[0-9.<>=^~, ]{0,12}".prop_map(Value::from),
+            "[a-z]{990,1010}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::btree_map(field_key(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Known, read-only, reserved, language-tag-like and arbitrary keys.
+    fn field_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(KNOWN.to_vec()).prop_map(str::to_owned),
+            prop::sample::select(READ_ONLY.to_vec()).prop_map(str::to_owned),
+            prop::sample::select(RESERVED_ATTRIBUTES.to_vec()).prop_map(str::to_owned),
+            "[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,9}){0,2}",
+            "\\PC{0,80}",
+        ]
+    }
+
+    /// The bounds an accepted body must respect.
+    fn assert_within_bounds(f: &VersionFields) -> Result<(), TestCaseError> {
+        let chars = |s: &str| s.chars().count();
+        prop_assert!(
+            f.message
+                .as_deref()
+                .is_none_or(|m| chars(m) <= MAX_MESSAGE_CHARS)
+        );
+        prop_assert!(
+            f.internal_notes
+                .as_deref()
+                .is_none_or(|n| chars(n) <= MAX_INTERNAL_NOTES_CHARS)
+        );
+        let locales = f.message_locale.clone().unwrap_or_default();
+        prop_assert!(locales.len() <= MAX_LOCALES);
+        for (tag, message) in &locales {
+            prop_assert!(is_language_tag(tag));
+            prop_assert!(!message.is_empty() && chars(message) <= MAX_MESSAGE_CHARS);
+        }
+        let attributes = f.custom_attributes.clone().unwrap_or_default();
+        prop_assert!(attributes.len() <= MAX_CUSTOM_ATTRIBUTES);
+        for (name, value) in &attributes {
+            prop_assert!(check_attribute_name(name).is_ok());
+            let values = value.values();
+            prop_assert!(!values.is_empty() && values.len() <= MAX_ATTRIBUTE_VALUES);
+            for v in values {
+                prop_assert!(!v.is_empty() && chars(v) <= MAX_ATTRIBUTE_VALUE_CHARS);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_parse(body: &Value, intent: Intent, p: &ProjectId) -> Result<(), TestCaseError> {
+        match VersionFields::parse(body, intent, p) {
+            Ok(fields) => assert_within_bounds(&fields),
+            Err(err) => {
+                prop_assert_eq!(err.status(), http::StatusCode::BAD_REQUEST);
+                // Every echoed field name is bounded, whatever the key sent.
+                for e in err.errors() {
+                    prop_assert!(e.field.chars().count() <= 64 + "customAttributes.…".len());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary JSON: a version within every bound, or a 400.
+        #[test]
+        fn any_json_is_a_bounded_version_or_a_400(body in any_json(), update in any::<bool>()) {
+            let p = project();
+            let intent = if update { Intent::Update } else { Intent::Create };
+            check_parse(&body, intent, &p)?;
+        }
+
+        /// A valid body with some fields replaced by arbitrary JSON, or
+        /// extra keys: gets past the first checks far more often.
+        #[test]
+        fn a_damaged_valid_body_is_a_bounded_version_or_a_400(
+            changes in prop::collection::vec((field_key(), any_json()), 1..4),
+            removals in prop::collection::vec(prop::sample::select(KNOWN.to_vec()), 0..3),
+        ) {
+            let p = project();
+            let mut body = create_body(&p);
+            if let Value::Object(map) = &mut body {
+                for (key, value) in changes {
+                    map.insert(key, value);
+                }
+                for key in removals {
+                    map.remove(key);
+                }
+            }
+            check_parse(&body, Intent::Create, &p)?;
+            check_parse(&body, Intent::Update, &p)?;
+        }
     }
 
     #[test]

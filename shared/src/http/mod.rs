@@ -3,9 +3,15 @@
 
 pub mod json_body;
 
+use std::fmt::Write as _;
+
 use axum::Router;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use axum::response::IntoResponse;
 use http::StatusCode;
+use lambda_http::request::LambdaRequest;
 
 use crate::error::ApiError;
 
@@ -15,15 +21,21 @@ pub use json_body::{JsonBody, MAX_BODY_BYTES};
 /// at the level in `RUST_LOG` (default `info`). Never log secrets: the types
 /// that hold them redact their `Debug`.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `Targets` parses `info` or `tokens=debug,info` without pulling in a
+    // regex engine, which would cost binary size and cold-start time.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     // A second initialization (tests) is harmless; ignore its error.
-    let _ = tracing_subscriber::fmt()
+    let format = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .without_time()
-        .with_target(false)
+        .with_target(false);
+    let _ = tracing_subscriber::registry()
+        .with(format)
+        .with(filter)
         .try_init();
 }
 
@@ -42,6 +54,50 @@ pub fn with_fallbacks<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Ro
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Serves `app` on Lambda, as `lambda_http::run` does, but through
+/// [`make_query_valid`] first.
+pub async fn run(app: Router) -> Result<(), lambda_http::Error> {
+    use lambda_http::tower::ServiceExt;
+    let service = lambda_http::Adapter::from(app).map_request(
+        |mut event: lambda_http::LambdaEvent<LambdaRequest>| {
+            make_query_valid(&mut event.payload);
+            event
+        },
+    );
+    lambda_http::lambda_runtime::run(service).await
+}
+
+/// Percent-encodes the bytes of an API Gateway event's `rawQueryString`
+/// that a URI query may not hold raw (controls, space, `"`, `#`, `<`, `>`,
+/// DEL). `lambda_http` builds the request URI from it verbatim and panics on
+/// such a byte (`?q="x"`), which would let any caller crash an instance: a
+/// 5xx, then a cold start. Everything else, escapes included, is kept, so a
+/// well-formed query is unchanged.
+pub fn make_query_valid(event: &mut LambdaRequest) {
+    // The only variant with the features we build lambda_http with.
+    #[allow(irrefutable_let_patterns)]
+    let LambdaRequest::ApiGatewayV2(request) = event else {
+        return;
+    };
+    let Some(query) = &mut request.raw_query_string else {
+        return;
+    };
+    let refused = |b: u8| b <= b' ' || matches!(b, b'"' | b'#' | b'<' | b'>' | 0x7f);
+    if !query.bytes().any(refused) {
+        return;
+    }
+    let mut encoded = String::with_capacity(query.len() + 16);
+    for c in query.chars() {
+        match u8::try_from(c) {
+            Ok(b) if refused(b) => {
+                let _ = write!(encoded, "%{b:02X}");
+            }
+            _ => encoded.push(c),
+        }
+    }
+    *query = encoded;
 }
 
 /// A JSON success response.

@@ -30,22 +30,51 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// Loads the AWS SDK configuration with deliberate timeouts and retries.
 ///
-/// Lambda functions answer within API Gateway's 30 s limit and mobile SDKs
-/// retry on 503, so a slow DynamoDB must surface quickly: each attempt may
-/// take 2 s (1 s to connect), the whole operation 5 s, with the standard
-/// retry mode's 3 attempts and jittered backoff for throttling and transient
-/// errors. `AWS_ENDPOINT_URL_DYNAMODB` (read by `aws_config` itself) points
-/// the client at a local emulator; no code branches on it.
+/// The budget comes from the functions' timeouts in `template.yaml` (check
+/// 5 s, versions and tokens 10 s): a request must end, with a 503 and
+/// `Retry-After` if DynamoDB is the problem, before Lambda kills it, or API
+/// Gateway answers a bare 500/503 without our JSON body or `Retry-After`.
+///
+/// - Each DynamoDB call (retries included) ends within 2 s. A request stops
+///   at its first failed call, so an outage — refused connections or a
+///   hung endpoint — answers 503 within about 2 s on every route; the fault
+///   tests (`tests/faults.rs`) measure it. When DynamoDB is slow but still
+///   answering, a cold check makes at most two calls (4 s < 5 s) and a
+///   version write at most four plus the 0.5 s `lastUsedAt` touch
+///   (8.5 s < 10 s).
+/// - One attempt may take 1 s, 1 s of it to connect (TLS included): that is
+///   ~100x DynamoDB's usual latency, so a timed-out attempt means a bad
+///   connection or host, and the one retry that fits goes out on a fresh
+///   connection (the SDK drops a connection after a transient error).
+/// - Standard retry mode, 3 attempts. Under the latest behavior version
+///   transient errors back off from 50 ms; throttling backs off from 100 ms
+///   (the SDK default, 1 s, would spend the whole budget waiting), so a
+///   throttled call gets its retries and, if DynamoDB is still throttling,
+///   the caller gets the 503 and retries after `Retry-After`. The standard
+///   mode's retry quota stops retries altogether during a long outage, so a
+///   dead store fails each call fast instead of multiplying the load.
+///
+/// A timed-out write may still have been applied: the retry of a
+/// `TransactWriteItems` reuses its idempotency token (the SDK fills
+/// `ClientRequestToken`), and a 503 tells the client to retry, which the
+/// uniqueness and revision conditions make safe (at worst a 409).
+///
+/// `AWS_ENDPOINT_URL_DYNAMODB` (read by `aws_config` itself) points the
+/// client at a local emulator; no code branches on it.
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(1))
+                .operation_timeout(Duration::from_secs(2))
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(100)),
+        )
         .load()
         .await
 }

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# `make loadtest`: the whole API under load through `make run` (run.sh:
+# emulator, build, seed, `cargo lambda watch`), driven by wrk on 127.0.0.1,
+# then the stored versions counted against what the load claims to have
+# written.
+#
+#   1. seed      a handful of versions through the API (curl), a range rule
+#                and custom attributes among them
+#   2. checks    LOADTEST_CHECKS (default 6,000) version checks, 8 connections;
+#                every answer a 200 with the `found` the seeded data implies
+#   3. manage    LOADTEST_MANAGE (default 600) mixed management requests
+#                (infra/load/manage.lua), 4 connections: creates, racing
+#                and duplicate creates, gets, lists, patches, deletes, each
+#                with its expected status
+#   4. verify    list the project through the API: versions = before +
+#                seeded + 201s - 204s, exactly the ids created and not
+#                deleted, no identity twice; zero 5xx in every phase
+#
+# It starts its own stack on its own ports (DynamoDB 8002, API 9002;
+# LOADTEST_DYNAMODB_PORT, LOADTEST_API_PORT) with its own credentials file
+# (.local/loadtest/demo.env), so a running `make run` and the test emulator
+# are left alone, and stops what it started. Bounded: a fixed number of
+# requests per wrk thread, at most LOADTEST_MAX_SECONDS (default 300) per
+# phase. Figures and results: target/loadtest/.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+scripts="$root/infra/scripts"
+load="$root/infra/load"
+out="$root/target/loadtest"
+state="$root/.local/loadtest"
+
+export DYNAMODB_PORT="${LOADTEST_DYNAMODB_PORT:-8002}"
+export API_PORT="${LOADTEST_API_PORT:-9002}"
+export DEMO_ENV="$state/demo.env"
+checks="${LOADTEST_CHECKS:-6000}"
+manage="${LOADTEST_MANAGE:-600}"
+max_seconds="${LOADTEST_MAX_SECONDS:-300}"
+check_threads=2 check_connections=8
+manage_threads=4 # one connection each: see infra/load/manage.lua
+url="http://127.0.0.1:$API_PORT"
+
+say() { printf 'loadtest: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+for n in "$DYNAMODB_PORT" "$API_PORT" "$checks" "$manage" "$max_seconds"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "ports, counts and LOADTEST_MAX_SECONDS must be numbers, got: $n"
+done
+((checks >= check_threads && manage >= manage_threads)) || die "too few requests"
+
+if ! command -v wrk >/dev/null; then
+  say "installing wrk (apt-get)"
+  sudo=()
+  (($(id -u) == 0)) || sudo=(sudo -n)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get install -y -q wrk >/dev/null 2>&1 ||
+    { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q wrk >/dev/null; } ||
+    die "could not install wrk; install it (apt-get install wrk) and retry"
+fi
+
+mkdir -p "$out" "$state"
+rm -f "$out"/*.json "$out"/*.txt
+stack_log="$out/stack.log"
+
+# Stop what this script started, however it ends.
+stack_pid=""
+started_emulator=false
+DYNAMODB_PORT="$DYNAMODB_PORT" "$scripts/emulator.sh" status >/dev/null 2>&1 || started_emulator=true
+cleanup() {
+  if [[ -n "$stack_pid" ]] && kill -0 "$stack_pid" 2>/dev/null; then
+    # run.sh runs in its own session (setsid): its process group is
+    # `cargo lambda watch` and the functions it spawned.
+    kill -TERM -- "-$stack_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$stack_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$stack_pid" 2>/dev/null || true
+  fi
+  if $started_emulator; then "$scripts/emulator.sh" stop 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+say "starting the make run stack (infra/scripts/run.sh) on $url, DynamoDB on :$DYNAMODB_PORT; log: $stack_log"
+setsid "$scripts/run.sh" >"$stack_log" 2>&1 </dev/null &
+stack_pid=$!
+
+# The first start builds the workspace: allow it time, but not forever.
+wait_for() {
+  local what="$1" deadline=$((SECONDS + 900))
+  shift
+  until "$@"; do
+    kill -0 "$stack_pid" 2>/dev/null || { tail -n 30 "$stack_log" >&2; die "the stack exited while waiting for $what"; }
+    ((SECONDS < deadline)) || { tail -n 30 "$stack_log" >&2; die "timed out waiting for $what"; }
+    sleep 1
+  done
+}
+status_of() { curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "$@" 2>/dev/null || true; }
+seeded_credentials() { [[ -s "$DEMO_ENV" ]]; }
+# The first request to each function starts it under `cargo lambda watch`.
+check_serves() {
+  [[ "$(status_of -H "x-api-key: $APP_UPGRADE_API_KEY" \
+    "$url/api/v1/versions/check?app_name=a&app_version=1&platform=a&environment=b")" == 200 ]]
+}
+versions_serve() { [[ "$(status_of -H "Authorization: Bearer $APP_UPGRADE_READ_TOKEN" "$collection")" == 200 ]]; }
+
+wait_for "the demo credentials" seeded_credentials
+# shellcheck source=/dev/null
+. "$DEMO_ENV"
+[[ "$APP_UPGRADE_URL" == "$url" ]] || die "$DEMO_ENV points at $APP_UPGRADE_URL, not $url"
+collection="$url/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID"
+wait_for "the check function" check_serves
+wait_for "the versions function" versions_serve
+say "the stack serves $url"
+
+# --- 1. seed -----------------------------------------------------------------
+# Everything in the project now (a reused emulator may hold versions).
+list_ids() {
+  python3 - "$collection" "$APP_UPGRADE_READ_TOKEN" <<'PY'
+import json, sys, urllib.request
+collection, token = sys.argv[1:]
+page, rows = 1, []
+while True:
+    request = urllib.request.Request(
+        f"{collection}&limit=100&page={page}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = json.load(response)
+    rows += body["results"]
+    if page >= body["totalPages"]:
+        break
+    page += 1
+assert len(rows) == body["totalResults"], (len(rows), body["totalResults"])
+json.dump(rows, sys.stdout)
+PY
+}
+list_ids >"$out/before.json"
+
+seed() {
+  local body="$1" reply
+  reply="$(curl -sS --max-time 60 -w '\n%{http_code}' -X POST "$collection" \
+    -H "Authorization: Bearer $APP_UPGRADE_TOKEN" -H 'Content-Type: application/json' -d "$body")"
+  [[ "${reply##*$'\n'}" == 201 ]] || die "seeding failed: ${reply//$'\n'/ }"
+  python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "${reply%$'\n'*}"
+}
+p="$APP_UPGRADE_PROJECT_ID"
+common='"appName": "Load App", "environment": "production", "project": "'"$p"'"'
+seeded_ids=(
+  "$(seed '{'"$common"', "appVersion": "1.0.0", "platform": "android", "forceUpgrade": true,
+      "message": "Please update.", "messageLocale": {"fr": "Mettez à jour."}}')"
+  "$(seed '{'"$common"', "appVersion": ">=1.1.0, <1.5.0", "platform": "android", "forceUpgrade": false,
+      "message": "An update is available.", "messageLocale": {"pt": "Atualize."}}')"
+  "$(seed '{'"$common"', "appVersion": "2.0.0", "platform": "ios", "forceUpgrade": true,
+      "customAttributes": {"country": ["US", "CA"]}}')"
+  "$(seed '{'"$common"', "appVersion": "^2.1", "platform": "ios", "forceUpgrade": false}')"
+  "$(seed '{'"$common"', "appVersion": "3.0.0", "platform": "android", "forceUpgrade": true, "active": false}')"
+)
+for id in "${seeded_ids[@]}"; do [[ -n "$id" ]] || die "seeding failed"; done
+printf '%s\n' "${seeded_ids[@]}" >"$out/seeded.txt"
+say "seeded ${#seeded_ids[@]} versions"
+
+# --- 2 and 3: wrk --------------------------------------------------------------
+export LOAD_DIR="$load" LOAD_SEEDED_ID="${seeded_ids[0]}"
+export APP_UPGRADE_API_KEY APP_UPGRADE_TOKEN APP_UPGRADE_PROJECT_ID APP_UPGRADE_TEAM_ID
+run_wrk() {
+  local name="$1" script="$2" threads="$3" connections="$4" total="$5"
+  say "$name: $total requests, $threads threads, $connections connections"
+  LOAD_REQUESTS=$(((total + threads - 1) / threads)) LOAD_RESULT_FILE="$out/$name.json" \
+    wrk --threads "$threads" --connections "$connections" --duration "${max_seconds}s" \
+    --timeout 30s --latency --script "$script" "$url" | tee "$out/$name.txt"
+  [[ -s "$out/$name.json" ]] || die "$name: wrk wrote no results"
+}
+run_wrk checks "$load/check.lua" "$check_threads" "$check_connections" "$checks"
+run_wrk manage "$load/manage.lua" "$manage_threads" "$manage_threads" "$manage"
+
+# --- 4. verify -----------------------------------------------------------------
+list_ids >"$out/after.json"
+python3 - "$out" "$checks" "$manage" "$manage_threads" <<'PY'
+import json, sys
+out, want_checks, want_manage, threads = sys.argv[1], *map(int, sys.argv[2:])
+load = lambda name: json.load(open(f"{out}/{name}"))
+checks, manage = load("checks.json"), load("manage.json")
+before, after = load("before.json"), load("after.json")
+seeded = open(f"{out}/seeded.txt").read().split()
+failures = []
+
+def statuses(result):
+    total = {}
+    for by_status in result["counts"].values():
+        for status, n in by_status.items():
+            total[status] = total.get(status, 0) + n
+    return total
+
+print("\nphase     requests   req/s    p50 ms   p90 ms   p99 ms   max ms   statuses")
+for name, result, want in (("checks", checks, want_checks), ("manage", manage, want_manage)):
+    lat = result["latency_ms"]
+    print(f"{name:<8} {result['responses']:>9} {result['requests_per_second']:>7.0f} "
+          f"{lat['p50']:>8.1f} {lat['p90']:>8.1f} {lat['p99']:>8.1f} {lat['max']:>8.1f}   "
+          f"{dict(sorted(statuses(result).items()))}")
+    if result["responses"] < want:
+        failures.append(f"{name}: {result['responses']} responses of {want} (LOADTEST_MAX_SECONDS?)")
+    server_errors = sum(n for s, n in statuses(result).items() if s.startswith("5"))
+    if server_errors:
+        failures.append(f"{name}: {server_errors} 5xx")
+    if result["unexpected"]:
+        failures.append(f"{name}: {result['unexpected']} unexpected answers, e.g. {result['unexpected_samples']}")
+    socket = {k: v for k, v in result["socket_errors"].items() if k != "status" and v}
+    if socket:
+        failures.append(f"{name}: socket errors {socket}")
+print(f"checks found/not found: {checks['found']}/{checks['not_found']}")
+print("manage by kind:", json.dumps({k: dict(sorted(v.items())) for k, v in sorted(manage["counts"].items())}))
+
+counts = manage["counts"]
+n = lambda kind, status: counts.get(kind, {}).get(status, 0)
+created = [n("create", "201"), n("race", "201")]
+deleted = n("delete", "204")
+# Races: per round, every thread tried one appVersion; exactly one won.
+rounds = -(-sum(counts.get("race", {}).values()) // threads)
+if created[1] != rounds:
+    failures.append(f"race: {created[1]} creates won for {rounds} rounds (want one each)")
+
+ids_before = {v["id"] for v in before}
+ids_after = [v["id"] for v in after]
+want_ids = (ids_before | set(seeded) | set(manage["created_ids"])) - set(manage["deleted_ids"])
+expected_count = len(before) + len(seeded) + sum(created) - deleted
+print(f"versions: {len(before)} before + {len(seeded)} seeded + {sum(created)} created "
+      f"- {deleted} deleted = {expected_count} expected, {len(after)} stored")
+if len(after) != expected_count:
+    failures.append(f"stored {len(after)} versions, expected {expected_count}")
+if len(set(ids_after)) != len(ids_after):
+    failures.append("an id is listed twice")
+if set(ids_after) != want_ids:
+    failures.append(f"lost: {sorted(want_ids - set(ids_after))[:5]}, "
+                    f"unexpected: {sorted(set(ids_after) - want_ids)[:5]}")
+identity = lambda v: (v["appName"], v["appVersion"], v["platform"], v["environment"])
+identities = [identity(v) for v in after]
+if len(set(identities)) != len(identities):
+    failures.append("an identity is stored twice")
+json.dump({"checks": checks, "manage": manage, "stored": len(after),
+           "expected": expected_count, "failures": failures},
+          open(f"{out}/summary.json", "w"), indent=2)
+if failures:
+    print("\nFAILED:\n  " + "\n  ".join(failures))
+    sys.exit(1)
+print("\nOK: zero 5xx, every answer as expected, no write lost or duplicated")
+PY
