@@ -34,6 +34,9 @@ state="$root/.local/loadtest"
 export DYNAMODB_PORT="${LOADTEST_DYNAMODB_PORT:-8002}"
 export API_PORT="${LOADTEST_API_PORT:-9002}"
 export DEMO_ENV="$state/demo.env"
+# Hot reload would restart a function mid-run (dropping what it was
+# answering) whenever a source file changes.
+export WATCH_FLAGS="--ignore-changes"
 checks="${LOADTEST_CHECKS:-6000}"
 manage="${LOADTEST_MANAGE:-600}"
 max_seconds="${LOADTEST_MAX_SECONDS:-300}"

@@ -55,4 +55,7 @@ TXT
 # The functions inherit this process's environment (AWS_ENDPOINT_URL_DYNAMODB,
 # table names, dummy credentials); routes come from the root Cargo.toml's
 # [workspace.metadata.lambda.watch.router].
-exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port"
+# WATCH_FLAGS: more `cargo lambda watch` flags, e.g. --ignore-changes (the
+# load test's: an edit mid-run must not restart the functions under load).
+# shellcheck disable=SC2086 # word splitting wanted
+exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" ${WATCH_FLAGS:-}

@@ -70,6 +70,9 @@ impl Instance {
                 ("TOKENS_TABLE", &target.tables.tokens_table),
                 ("AWS_ENDPOINT_URL_DYNAMODB", &target.proxy.endpoint()),
             ])
+            // For investigations, e.g. `SSL_CERT_DIR=/nonexistent`: what
+            // an environment variable changes in start-up.
+            .envs(extra_env())
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(stderr);
@@ -152,6 +155,16 @@ impl Drop for Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `BENCH_EXTRA_ENV="NAME=value NAME2=value2"`, added to every process.
+fn extra_env() -> Vec<(String, String)> {
+    std::env::var("BENCH_EXTRA_ENV")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// `VmHWM:    12345 kB` → bytes.

@@ -41,18 +41,21 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 ///   tests (`tests/faults.rs`) measure it. When DynamoDB is slow but still
 ///   answering, a cold check makes at most two calls (4 s < 5 s) and a
 ///   version write at most four plus the 0.5 s `lastUsedAt` touch
-///   (8.5 s < 10 s).
-/// - One attempt may take 1 s, 1 s of it to connect (TLS included): that is
+///   (8.5 s < 10 s); `tests/faults.rs` checks these sums against the
+///   template. Only rare extras (a delete's re-read after a lost race, a
+///   token list spanning pages) could exceed them, and only while DynamoDB
+///   is both slow and contended.
+/// - One attempt may take 1 s, connecting (TLS included) too: that is
 ///   ~100x DynamoDB's usual latency, so a timed-out attempt means a bad
 ///   connection or host, and the one retry that fits goes out on a fresh
 ///   connection (the SDK drops a connection after a transient error).
-/// - Standard retry mode, 3 attempts. Under the latest behavior version
-///   transient errors back off from 50 ms; throttling backs off from 100 ms
-///   (the SDK default, 1 s, would spend the whole budget waiting), so a
-///   throttled call gets its retries and, if DynamoDB is still throttling,
-///   the caller gets the 503 and retries after `Retry-After`. The standard
-///   mode's retry quota stops retries altogether during a long outage, so a
-///   dead store fails each call fast instead of multiplying the load.
+/// - Standard retry mode, 3 attempts, full-jitter backoff from 100 ms for
+///   transient errors and throttling alike (the SDK's default base, 1 s,
+///   would spend the whole budget waiting): a throttled or reset call gets
+///   its retries inside the 2 s, and if DynamoDB is still failing the caller
+///   gets the 503 and retries after `Retry-After`. The standard mode's retry
+///   quota stops retries altogether during a long outage, so a dead store
+///   fails each call fast instead of multiplying the load.
 ///
 /// A timed-out write may still have been applied: the retry of a
 /// `TransactWriteItems` reuses its idempotency token (the SDK fills
