@@ -6,12 +6,12 @@ pub mod json_body;
 use std::fmt::Write as _;
 
 use axum::Router;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 use axum::response::IntoResponse;
 use http::StatusCode;
 use lambda_http::request::LambdaRequest;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::ApiError;
 

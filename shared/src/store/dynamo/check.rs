@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::version_item::{from_version_item, to_version_item};
-use super::{DynamoStore, classify};
+use super::{DynamoStore, classify, query_all};
 use crate::domain::{Environment, Platform, ProjectId, VersionRecord};
 use crate::store::check::CheckStore;
 use crate::store::{StoreError, keys, tables};
@@ -17,31 +17,17 @@ impl CheckStore for DynamoStore {
         environment: &Environment,
     ) -> Result<Vec<VersionRecord>, StoreError> {
         let check_key = keys::check_key(project, app_name, platform, environment);
-        let mut records = Vec::new();
-        let mut start = None;
-        // One partition rarely exceeds a page (1 MB); loop anyway so a huge
-        // one is read whole rather than silently cut.
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.versions_table)
-                .index_name(tables::CHECK_INDEX.name)
-                .key_condition_expression("#ck = :ck")
-                .expression_attribute_names("#ck", keys::CHECK_KEY)
-                .expression_attribute_values(":ck", AttributeValue::S(check_key.clone()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in page.items.unwrap_or_default() {
-                records.push(from_version_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
-        }
+        // One partition rarely exceeds a page (1 MB); read it whole anyway
+        // rather than silently cut it.
+        let query = self
+            .client
+            .query()
+            .table_name(&self.versions_table)
+            .index_name(tables::CHECK_INDEX.name)
+            .key_condition_expression("#ck = :ck")
+            .expression_attribute_names("#ck", keys::CHECK_KEY)
+            .expression_attribute_values(":ck", AttributeValue::S(check_key));
+        query_all(query, from_version_item).await
     }
 }
 

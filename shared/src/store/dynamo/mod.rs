@@ -15,6 +15,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -220,6 +221,34 @@ pub(crate) fn to_item<T: serde::Serialize>(key: &Key, record: &T) -> Result<Item
     let mut item: Item = serde_dynamo::to_item(record).map_err(internal)?;
     item.extend(key_item(key));
     Ok(item)
+}
+
+/// Runs `query` to its last page and parses every item with `parse`. A page
+/// holds at most 1 MB; callers that need the whole result (sorting, the
+/// check's candidates, an account's tokens) must not stop at the first.
+pub(crate) async fn query_all<T>(
+    query: QueryFluentBuilder,
+    parse: impl Fn(Item) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut results = Vec::new();
+    let mut start = None;
+    loop {
+        let page = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = page.items.unwrap_or_default();
+        results.reserve(items.len());
+        for item in items {
+            results.push(parse(item)?);
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(results);
+        }
+    }
 }
 
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::credentials::{AccountTokenItem, NameLockItem, SecretItem, ttl};
 use super::{
     DynamoStore, Item, cancellation_reasons, classify, classify_transaction, from_item, internal,
-    key_item, to_item,
+    key_item, query_all, to_item,
 };
 use crate::auth::{PatRecord, SecretHash};
 use crate::domain::{Timestamp, TokenId, UserId};
@@ -146,34 +146,20 @@ const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 impl TokenStore for DynamoStore {
     async fn list_tokens(&self, owner: &UserId) -> Result<Vec<TokenSummary>, StoreError> {
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.tokens_table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::account_pk(owner)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(keys::ACCOUNT_TOKEN_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                // Token ids are ULIDs: descending sort keys are newest first.
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.items.unwrap_or_default() {
-                entries.push(from_item::<AccountTokenItem>(item)?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tokens_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::account_pk(owner)))
+            .expression_attribute_values(
+                ":prefix",
+                AttributeValue::S(keys::ACCOUNT_TOKEN_PREFIX.to_owned()),
+            )
+            .consistent_read(true)
+            // Token ids are ULIDs: descending sort keys are newest first.
+            .scan_index_forward(false);
+        let entries = query_all(query, from_item::<AccountTokenItem>).await?;
         let hashes = entries
             .iter()
             .map(entry_hash)

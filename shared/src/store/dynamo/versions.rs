@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::version_item::{from_version_item, to_version_item};
 use super::{
     DynamoStore, Item, cancellation_reasons, classify, classify_transaction, internal, key_item,
-    to_item,
+    query_all, to_item,
 };
 use crate::domain::{ProjectId, VersionId, VersionRecord};
 use crate::store::keys::{self, Key};
@@ -210,36 +210,19 @@ impl VersionStore for DynamoStore {
     }
 
     async fn list_versions(&self, project: &ProjectId) -> Result<Vec<VersionRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start = None;
-        // A page holds at most 1 MB; read them all, since sorting and
-        // filtering need every record of the project.
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.versions_table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(keys::VERSION_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            let items = page.items.unwrap_or_default();
-            records.reserve(items.len());
-            for item in items {
-                records.push(from_version_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
-        }
+        // Sorting and filtering need every record of the project.
+        let query = self
+            .client
+            .query()
+            .table_name(&self.versions_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
+            .expression_attribute_values(
+                ":prefix",
+                AttributeValue::S(keys::VERSION_PREFIX.to_owned()),
+            )
+            .consistent_read(true);
+        query_all(query, from_version_item).await
     }
 }
 
