@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local DynamoDB: moto_server (from .venv) on 127.0.0.1:${DYNAMODB_PORT:-8000}.
+# Local DynamoDB: moto (from .venv, through moto_serialized.py) on 127.0.0.1:${DYNAMODB_PORT:-8000}.
 #
 #   emulator.sh start    start in the background unless already running; wait until it answers
 #   emulator.sh stop     stop it and wait for it to exit
@@ -19,7 +19,8 @@ url="http://127.0.0.1:$port"
 state="$root/.local"
 pid_file="$state/moto-$port.pid"
 log_file="$state/moto-$port.log"
-moto="$root/.venv/bin/moto_server"
+python="$root/.venv/bin/python"
+moto="$root/infra/scripts/moto_serialized.py"
 
 say() { printf 'emulator: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -33,7 +34,7 @@ our_pid() {
   local pid
   pid="$(cat "$pid_file" 2>/dev/null)" || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
-    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "moto_server.* -p $port" \
+    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "moto_serialized.py -H 127.0.0.1 -p $port" \
     && echo "$pid"
 }
 
@@ -63,9 +64,9 @@ start() {
     ss -ltnpH "sport = :$port" >&2 2>/dev/null || true
     die "stop that process, or pick another port: DYNAMODB_PORT=NNNN"
   fi
-  [[ -x "$moto" ]] || die "$moto not found; run infra/scripts/bootstrap.sh first"
+  [[ -x "$python" ]] || die "$python not found; run infra/scripts/bootstrap.sh first"
   mkdir -p "$state"
-  setsid "$moto" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
+  setsid "$python" "$moto" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$pid_file"
   wait_until_answering "$pid"

@@ -25,7 +25,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// A `moto_server` of the test's own on a free port, killed when dropped
+/// A local DynamoDB of the test's own on a free port (the same launcher as
+/// `infra/scripts/emulator.sh`), killed when dropped
 /// (also when the test panics, frozen or not).
 pub struct Emulator {
     child: Child,
@@ -33,18 +34,20 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts it and waits until it listens. `moto_server` is found on
-    /// `PATH`, which `. infra/scripts/local-env.sh` points at `.venv/bin`.
+    /// Starts it and waits until it listens. Needs the project's `.venv`
+    /// (`infra/scripts/bootstrap.sh`, which `make test` runs).
     pub async fn start() -> Self {
         let addr = free_addr();
-        let child = Command::new("moto_server")
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let child = Command::new(format!("{root}/.venv/bin/python"))
+            .arg(format!("{root}/infra/scripts/moto_serialized.py"))
             .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start moto_server ({e}): source infra/scripts/local-env.sh first")
+                panic!("cannot start the emulator ({e}): run infra/scripts/bootstrap.sh first")
             });
         let mut emulator = Self { child, addr };
         // Python start-up takes a second or two; once the port accepts, moto
@@ -52,11 +55,11 @@ impl Emulator {
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(addr).await.is_err() {
             if let Ok(Some(status)) = emulator.child.try_wait() {
-                panic!("moto_server exited during start-up: {status}");
+                panic!("the emulator exited during start-up: {status}");
             }
             assert!(
                 Instant::now() < deadline,
-                "moto_server did not listen on {addr} within 30 s"
+                "the emulator did not listen on {addr} within 30 s"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
