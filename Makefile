@@ -13,7 +13,7 @@ TEST_DYNAMODB_PORT ?= 8001
 
 scripts := infra/scripts
 
-.PHONY: help run loadtest test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
+.PHONY: help run loadtest bench test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
 
 help: ## List the targets
 	@echo 'usage: make TARGET'
@@ -24,6 +24,9 @@ run: ## Serve the whole API on :9000 (cargo lambda watch) against a seeded local
 
 loadtest: ## Load through its own `make run` stack (:9002, DynamoDB :8002) with wrk, then count the records
 	@$(scripts)/loadtest.sh
+
+bench: ## All performance figures (init, RSS, DynamoDB calls, instructions, listing, sizes) → target/bench/results.json (own DynamoDB :8003)
+	@$(scripts)/bench.sh
 
 test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator
 	@$(scripts)/bootstrap.sh --test

@@ -234,6 +234,7 @@ pub fn run_load(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is the test failing
 mod tests {
     use super::*;
 

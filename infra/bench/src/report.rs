@@ -243,10 +243,10 @@ pub fn entries(dir: &Path) -> Vec<Entry> {
             None,
             init_median(name),
         );
-        if let Ok(r) = &runtime {
-            if let Some(p90) = r.pointer(&format!("/init/{name}/p90_ms")) {
-                rows.note_last(format!("p90 {p90} ms, {} starts", r["starts"]));
-            }
+        if let Ok(r) = &runtime
+            && let Some(p90) = r.pointer(&format!("/init/{name}/p90_ms"))
+        {
+            rows.note_last(format!("p90 {p90} ms, {} starts", r["starts"]));
         }
     }
     if let Ok(c) = &check {
@@ -293,7 +293,7 @@ fn show_goal(e: &Entry) -> String {
 
 pub fn table(entries: &[Entry]) -> String {
     let mut out = format!(
-        "{:<34} {:>24}  {:<12} {:<5} {}\n",
+        "{:<42} {:>24}  {:<12} {:<5} {}\n",
         "figure", "value", "goal", "met", "note"
     );
     for e in entries {
@@ -303,7 +303,7 @@ pub fn table(entries: &[Entry]) -> String {
             None => "-",
         };
         out.push_str(&format!(
-            "{:<34} {:>24}  {:<12} {:<5} {}\n",
+            "{:<42} {:>24}  {:<12} {:<5} {}\n",
             e.name,
             show_value(e),
             show_goal(e),
@@ -318,6 +318,7 @@ pub fn table(entries: &[Entry]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is the test failing
 mod tests {
     use super::*;
 

@@ -258,6 +258,7 @@ fn not_found(writer: &mut TcpStream) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is the test failing
 mod tests {
     use std::io::{BufRead, Read, Write};
 

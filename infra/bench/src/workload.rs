@@ -306,6 +306,7 @@ fn apigw_event(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is the test failing
 mod tests {
     use super::*;
 
