@@ -69,13 +69,10 @@ function response(status, headers, body)
   common.count("check", status, ok, body)
 end
 
+function thread_summary()
+  return {found = found, not_found = not_found}
+end
+
 function done(summary, latency, requests)
-  common.done(summary, latency, function(threads)
-    local f, nf = 0, 0
-    for _, thread in ipairs(threads) do
-      f = f + thread:get("found")
-      nf = nf + thread:get("not_found")
-    end
-    return {found = f, not_found = nf}
-  end)
+  common.done(summary, latency)
 end

@@ -1,14 +1,18 @@
 -- Shared by the wrk scripts of infra/scripts/loadtest.sh: a bounded number
--- of responses per thread, statuses counted per request kind, and a JSON
--- summary for the script to verify.
+-- of responses per thread, statuses counted per request kind, and JSON
+-- results for the script to verify.
 --
--- Environment: LOAD_REQUESTS (responses per thread, then the thread stops),
--- LOAD_RESULT_FILE (where done() writes the JSON summary).
+-- Each thread stops after LOAD_REQUESTS responses and writes what it saw to
+-- LOAD_RESULT_PREFIX-thread-N.json (a script's `thread_summary()` adds its
+-- own fields); the file is also the sign, for loadtest.sh, that the thread
+-- is done. (wrk itself runs until --duration or SIGINT, and its
+-- thread:get() corrupts nested tables, so results go through files.) done()
+-- writes wrk's own figures to LOAD_RESULT_PREFIX.json.
 local common = {}
 
 local threads = {}
 
--- Main state: give each thread an id and keep it for done().
+-- Main state: give each thread an id.
 function common.setup(thread)
   table.insert(threads, thread)
   thread:set("thread_id", #threads)
@@ -20,6 +24,7 @@ function common.init()
   if not limit or limit < 1 then
     error("LOAD_REQUESTS must be a positive number")
   end
+  prefix = os.getenv("LOAD_RESULT_PREFIX")
   responses = 0
   sent = 0
   counts = {}    -- counts[kind][status] = n
@@ -27,26 +32,10 @@ function common.init()
   samples = {}   -- a few unexpected responses, for the report
 end
 
+-- Requests built; wrk builds one more on its first thread that it never
+-- sends (a dry run that checks the script), so this is informational.
 function common.sent()
   sent = sent + 1
-end
-
--- Counts one response of `kind`; stops the thread after LOAD_REQUESTS.
-function common.count(kind, status, ok, body)
-  local by_status = counts[kind] or {}
-  counts[kind] = by_status
-  local key = tostring(status)
-  by_status[key] = (by_status[key] or 0) + 1
-  if not ok then
-    unexpected = unexpected + 1
-    if #samples < 5 then
-      table.insert(samples, kind .. " " .. key .. " " .. string.sub(body or "", 1, 200))
-    end
-  end
-  responses = responses + 1
-  if responses >= limit then
-    wrk.thread:stop()
-  end
 end
 
 local function json_string(s)
@@ -56,7 +45,7 @@ local function json_string(s)
   return '"' .. s .. '"'
 end
 
--- A Lua value as JSON: tables with a [1] are arrays, others objects.
+-- A Lua value as JSON: non-empty tables with a [1] are arrays.
 local function to_json(v)
   local t = type(v)
   if t == "table" then
@@ -76,33 +65,45 @@ local function to_json(v)
   end
   return json_string(v)
 end
-common.to_json = to_json
 
--- Main state: merges the threads' counts, prints the figures and writes
--- the summary (plus `extra(threads)`, the script's own fields).
-function common.done(summary, latency, extra)
-  local merged, total_unexpected, total_sent, total_responses, samples_all = {}, 0, 0, 0, {}
-  for _, thread in ipairs(threads) do
-    for kind, by_status in pairs(thread:get("counts")) do
-      merged[kind] = merged[kind] or {}
-      for status, n in pairs(by_status) do
-        merged[kind][status] = (merged[kind][status] or 0) + n
-      end
+local function write(path, value)
+  local file = assert(io.open(path, "w"))
+  file:write(to_json(value))
+  file:close()
+end
+
+-- Counts one response of `kind`; after LOAD_REQUESTS, writes the thread's
+-- results and stops it.
+function common.count(kind, status, ok, body)
+  local by_status = counts[kind] or {}
+  counts[kind] = by_status
+  local key = tostring(status)
+  by_status[key] = (by_status[key] or 0) + 1
+  if not ok then
+    unexpected = unexpected + 1
+    if #samples < 5 then
+      table.insert(samples, kind .. " " .. key .. " " .. string.sub(body or "", 1, 200))
     end
-    total_unexpected = total_unexpected + thread:get("unexpected")
-    total_sent = total_sent + thread:get("sent")
-    total_responses = total_responses + thread:get("responses")
-    for _, s in ipairs(thread:get("samples")) do table.insert(samples_all, s) end
   end
-  local seconds = summary.duration / 1e6
-  local result = {
-    responses = total_responses,
-    sent = total_sent,
-    unexpected = total_unexpected,
-    unexpected_samples = samples_all,
-    counts = merged,
-    seconds = seconds,
-    requests_per_second = total_responses / seconds,
+  responses = responses + 1
+  if responses == limit then
+    local result = {
+      thread = thread_id, sent = sent, responses = responses,
+      unexpected = unexpected, samples = samples, counts = counts,
+    }
+    if thread_summary then
+      for k, v in pairs(thread_summary()) do result[k] = v end
+    end
+    write(prefix .. "-thread-" .. thread_id .. ".json", result)
+    wrk.thread:stop()
+  end
+end
+
+-- Main state.
+function common.done(summary, latency)
+  write(os.getenv("LOAD_RESULT_PREFIX") .. ".json", {
+    seconds = summary.duration / 1e6,
+    requests = summary.requests,
     socket_errors = summary.errors,
     latency_ms = {
       p50 = latency:percentile(50) / 1000,
@@ -110,14 +111,7 @@ function common.done(summary, latency, extra)
       p99 = latency:percentile(99) / 1000,
       max = latency.max / 1000,
     },
-  }
-  if extra then
-    for k, v in pairs(extra(threads)) do result[k] = v end
-  end
-  local path = os.getenv("LOAD_RESULT_FILE")
-  local file = assert(io.open(path, "w"))
-  file:write(to_json(result))
-  file:close()
+  })
 end
 
 return common

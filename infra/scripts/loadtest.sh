@@ -64,6 +64,8 @@ fi
 
 mkdir -p "$out" "$state"
 rm -f "$out"/*.json "$out"/*.txt
+# Credentials of an earlier run must not be mistaken for this run's seed.
+rm -f "$DEMO_ENV" "${DEMO_ENV%.env}.stamp"
 stack_log="$out/stack.log"
 
 # Stop what this script started, however it ends.
@@ -81,6 +83,7 @@ cleanup() {
   if $started_emulator; then "$scripts/emulator.sh" stop 2>/dev/null || true; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # so that the EXIT trap runs
 
 say "starting the make run stack (infra/scripts/run.sh) on $url, DynamoDB on :$DYNAMODB_PORT; log: $stack_log"
 setsid "$scripts/run.sh" >"$stack_log" 2>&1 </dev/null &
@@ -163,11 +166,24 @@ say "seeded ${#seeded_ids[@]} versions"
 export LOAD_DIR="$load" LOAD_SEEDED_ID="${seeded_ids[0]}"
 export APP_UPGRADE_API_KEY APP_UPGRADE_TOKEN APP_UPGRADE_PROJECT_ID APP_UPGRADE_TEAM_ID
 run_wrk() {
-  local name="$1" script="$2" threads="$3" connections="$4" total="$5"
+  local name="$1" script="$2" threads="$3" connections="$4" total="$5" wrk_pid finished
   say "$name: $total requests, $threads threads, $connections connections"
-  LOAD_REQUESTS=$(((total + threads - 1) / threads)) LOAD_RESULT_FILE="$out/$name.json" \
+  LOAD_REQUESTS=$(((total + threads - 1) / threads)) LOAD_RESULT_PREFIX="$out/$name" \
     wrk --threads "$threads" --connections "$connections" --duration "${max_seconds}s" \
-    --timeout 30s --latency --script "$script" "$url" | tee "$out/$name.txt"
+    --timeout 30s --latency --script "$script" "$url" >"$out/$name.txt" &
+  wrk_pid=$!
+  # wrk runs until --duration even when every thread has stopped; each
+  # thread writes its results when done, then wrk is told to finish.
+  shopt -s nullglob
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    finished=("$out/$name"-thread-*.json)
+    ((${#finished[@]} < threads)) || break
+    sleep 0.1
+  done
+  shopt -u nullglob
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" || die "$name: wrk failed (status $?)"
+  cat "$out/$name.txt"
   [[ -s "$out/$name.json" ]] || die "$name: wrk wrote no results"
 }
 run_wrk checks "$load/check.lua" "$check_threads" "$check_connections" "$checks"
@@ -176,13 +192,32 @@ run_wrk manage "$load/manage.lua" "$manage_threads" "$manage_threads" "$manage"
 # --- 4. verify -----------------------------------------------------------------
 list_ids >"$out/after.json"
 python3 - "$out" "$checks" "$manage" "$manage_threads" <<'PY'
-import json, sys
+import glob, json, sys
 out, want_checks, want_manage, threads = sys.argv[1], *map(int, sys.argv[2:])
 load = lambda name: json.load(open(f"{out}/{name}"))
-checks, manage = load("checks.json"), load("manage.json")
-before, after = load("before.json"), load("after.json")
-seeded = open(f"{out}/seeded.txt").read().split()
-failures = []
+as_list = lambda v: v if isinstance(v, list) else []  # Lua writes {} for an empty list
+
+def phase(name):
+    """wrk's figures and the merged results of the phase's threads."""
+    result = load(f"{name}.json")
+    result.update(responses=0, sent=0, unexpected=0, samples=[], counts={}, threads=0)
+    for path in sorted(glob.glob(f"{out}/{name}-thread-*.json")):
+        thread = json.load(open(path))
+        result["threads"] += 1
+        for key in ("responses", "sent", "unexpected"):
+            result[key] += thread[key]
+        result["samples"] += as_list(thread["samples"])
+        for kind, by_status in thread["counts"].items():
+            merged = result["counts"].setdefault(kind, {})
+            for status, n in by_status.items():
+                merged[status] = merged.get(status, 0) + n
+        for key, value in thread.items():
+            if key.endswith("_ids"):
+                result.setdefault(key, []).extend(as_list(value))
+            elif key in ("found", "not_found"):
+                result[key] = result.get(key, 0) + value
+    result["requests_per_second"] = result["responses"] / result["seconds"]
+    return result
 
 def statuses(result):
     total = {}
@@ -190,6 +225,11 @@ def statuses(result):
         for status, n in by_status.items():
             total[status] = total.get(status, 0) + n
     return total
+
+checks, manage = phase("checks"), phase("manage")
+before, after = load("before.json"), load("after.json")
+seeded = open(f"{out}/seeded.txt").read().split()
+failures = []
 
 print("\nphase     requests   req/s    p50 ms   p90 ms   p99 ms   max ms   statuses")
 for name, result, want in (("checks", checks, want_checks), ("manage", manage, want_manage)):
@@ -203,7 +243,7 @@ for name, result, want in (("checks", checks, want_checks), ("manage", manage, w
     if server_errors:
         failures.append(f"{name}: {server_errors} 5xx")
     if result["unexpected"]:
-        failures.append(f"{name}: {result['unexpected']} unexpected answers, e.g. {result['unexpected_samples']}")
+        failures.append(f"{name}: {result['unexpected']} unexpected answers, e.g. {result['samples']}")
     socket = {k: v for k, v in result["socket_errors"].items() if k != "status" and v}
     if socket:
         failures.append(f"{name}: socket errors {socket}")
@@ -221,7 +261,7 @@ if created[1] != rounds:
 
 ids_before = {v["id"] for v in before}
 ids_after = [v["id"] for v in after]
-want_ids = (ids_before | set(seeded) | set(manage["created_ids"])) - set(manage["deleted_ids"])
+want_ids = (ids_before | set(seeded) | set(manage.get("created_ids", []))) - set(manage.get("deleted_ids", []))
 expected_count = len(before) + len(seeded) + sum(created) - deleted
 print(f"versions: {len(before)} before + {len(seeded)} seeded + {sum(created)} created "
       f"- {deleted} deleted = {expected_count} expected, {len(after)} stored")
