@@ -154,7 +154,10 @@ async fn run(cli: Cli) -> Result<Value, String> {
             .tokens_table
             .ok_or("set TOKENS_TABLE or --tokens-table")?,
     };
-    let store = DynamoStore::from_env(&config).await;
+    // The operator's own credentials: profiles, SSO and the rest of the
+    // SDK's default chain.
+    let sdk = app_upgrade::store::dynamo::load_sdk_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config);
     let now = Timestamp::now();
     let err = |e: app_upgrade::store::StoreError| e.to_string();
     match cli.command {
