@@ -38,10 +38,10 @@ test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emu
 	$(scripts)/emulator.sh start; \
 	$(scripts)/emulator.sh reset; \
 	. $(scripts)/local-env.sh; \
+	echo 'cargo test --doc --workspace   (nextest does not run doc tests)'; \
+	cargo test --doc --workspace; \
 	echo "cargo nextest run --workspace   (DynamoDB at $$AWS_ENDPOINT_URL_DYNAMODB)"; \
-	cargo nextest run --workspace; \
-	echo 'cargo test --doc --workspace'; \
-	cargo test --doc --workspace
+	cargo nextest run --workspace
 
 emulator-start: ## Start the local DynamoDB emulator (DYNAMODB_PORT, default 8000)
 	@$(scripts)/bootstrap.sh
