@@ -13,11 +13,10 @@ use app_upgrade::store::{CheckStore, DynamoStore};
 use axum::Router;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use integration_tests::check::version_record;
+use integration_tests::http::send;
 use integration_tests::{Counting, Fixture};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 async fn check(router: &Router, key: &str, query: &str) -> (StatusCode, http::HeaderMap, Value) {
     let request = Request::get(format!("{}?{query}", check::CHECK_PATH))
@@ -26,20 +25,9 @@ async fn check(router: &Router, key: &str, query: &str) -> (StatusCode, http::He
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::empty())
         .expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).expect("JSON"),
-    )
+    let reply = send(router, request).await;
+    assert!(!reply.raw.is_empty(), "JSON");
+    (reply.status, reply.headers, reply.json)
 }
 
 fn platform(p: &str) -> Platform {

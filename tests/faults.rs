@@ -26,8 +26,8 @@ use integration_tests::faults::{
     Consistency, Emulator, Proxy, operation_timeout, store_at, tokens_consistency,
     versions_consistency,
 };
+use integration_tests::http::{Reply, request};
 use integration_tests::tokens::event;
-use integration_tests::versions::{Answer, call, request};
 use integration_tests::{Fixture, new_token};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -118,20 +118,6 @@ impl Rig {
         }
     }
 
-    fn collection(&self) -> String {
-        format!(
-            "/api/v1/projects/{}/versions?teamId={}",
-            self.fx.project, self.fx.team
-        )
-    }
-
-    fn item(&self, id: &VersionId) -> String {
-        format!(
-            "/api/v1/projects/{}/versions/{id}?teamId={}",
-            self.fx.project, self.fx.team
-        )
-    }
-
     fn version_body(&self, app_version: &str) -> Value {
         json!({
             "project": self.fx.project.as_str(),
@@ -185,7 +171,7 @@ impl Rig {
         self.versions_route(
             name,
             Method::POST,
-            &self.collection(),
+            &self.fx.collection(),
             Some(&body),
             StatusCode::CREATED,
         )
@@ -198,7 +184,7 @@ impl Rig {
         self.versions_route(
             "update version",
             Method::PATCH,
-            &self.item(id),
+            &self.fx.item(id.as_str()),
             Some(&body),
             StatusCode::OK,
         )
@@ -208,7 +194,7 @@ impl Rig {
         self.versions_route(
             "delete version",
             Method::DELETE,
-            &self.item(id),
+            &self.fx.item(id.as_str()),
             None,
             StatusCode::NO_CONTENT,
         )
@@ -260,14 +246,14 @@ impl Rig {
             self.versions_route(
                 "list versions",
                 Method::GET,
-                &self.collection(),
+                &self.fx.collection(),
                 None,
                 StatusCode::OK,
             ),
             self.versions_route(
                 "get version",
                 Method::GET,
-                &self.item(&t.version),
+                &self.fx.item(t.version.as_str()),
                 None,
                 StatusCode::OK,
             ),
@@ -319,13 +305,13 @@ fn check_route(check: &Router, api_key: &str) -> Route {
 struct Outcome {
     name: &'static str,
     success: StatusCode,
-    answer: Answer,
+    answer: Reply,
     elapsed: Duration,
 }
 
 async fn send(route: Route) -> Outcome {
     let started = Instant::now();
-    let answer = call(&route.app, route.request).await;
+    let answer = integration_tests::http::send(&route.app, route.request).await;
     Outcome {
         name: route.name,
         success: route.success,

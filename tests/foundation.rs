@@ -7,17 +7,9 @@ use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 use app_upgrade::store::{
     Credential, CredentialStore, CredentialWriter, DirectoryStore, Project, StoreError, Team,
 };
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::StatusCode;
+use integration_tests::http::bearer;
 use integration_tests::{Counting, Fixture, fresh_store, new_token};
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        http::header::AUTHORIZATION,
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
-    h
-}
 
 #[tokio::test]
 async fn tokens_round_trip_through_hash_and_lookup() {

@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Body;
 use http::{HeaderValue, Method, Request, StatusCode};
 use integration_tests::Fixture;
-use integration_tests::versions::{Answer, call};
+use integration_tests::http::{Reply, send};
 use lambda_http::request::RequestContext;
 use serde_json::{Value, json};
 
@@ -50,7 +50,7 @@ impl Apis {
         };
         let created = apis
             .send(
-                apis.request(Method::POST, &apis.collection())
+                apis.request(Method::POST, &apis.fx.collection())
                     .header("content-type", "application/json")
                     .body(Body::from(apis.version_body("1.0.0").to_string()))
                     .expect("request"),
@@ -59,20 +59,6 @@ impl Apis {
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
         apis.version_id = created.json["id"].as_str().expect("an id").to_owned();
         apis
-    }
-
-    fn collection(&self) -> String {
-        format!(
-            "/api/v1/projects/{}/versions?teamId={}",
-            self.fx.project, self.fx.team
-        )
-    }
-
-    fn item(&self, id: &str) -> String {
-        format!(
-            "/api/v1/projects/{}/versions/{id}?teamId={}",
-            self.fx.project, self.fx.team
-        )
     }
 
     fn version_body(&self, app_version: &str) -> Value {
@@ -92,13 +78,13 @@ impl Apis {
             BodyRoute {
                 name: "create version",
                 method: Method::POST,
-                uri: self.collection(),
+                uri: self.fx.collection(),
                 limit: MAX_BODY_BYTES,
             },
             BodyRoute {
                 name: "update version",
                 method: Method::PATCH,
-                uri: self.item(&self.version_id),
+                uri: self.fx.item(&self.version_id),
                 limit: MAX_BODY_BYTES,
             },
             BodyRoute {
@@ -140,9 +126,9 @@ impl Apis {
 
     /// Sends to the function that owns the path; the answer must be JSON
     /// (or empty) and never a 5xx.
-    async fn send(&self, request: Request<Body>) -> Answer {
+    async fn send(&self, request: Request<Body>) -> Reply {
         let what = format!("{} {}", request.method(), short(&request.uri().to_string()));
-        let answer = call(self.router(&request.uri().to_string()), request).await;
+        let answer = send(self.router(&request.uri().to_string()), request).await;
         assert!(
             !answer.status.is_server_error(),
             "{what}: {} {}",
@@ -157,7 +143,7 @@ impl Apis {
         route: &BodyRoute,
         content_type: Option<&str>,
         body: Vec<u8>,
-    ) -> Answer {
+    ) -> Reply {
         let mut builder = self.request(route.method.clone(), &route.uri);
         if let Some(content_type) = content_type {
             builder = builder.header("content-type", content_type);
@@ -166,7 +152,7 @@ impl Apis {
             .await
     }
 
-    async fn get(&self, uri: &str) -> Answer {
+    async fn get(&self, uri: &str) -> Reply {
         self.send(
             self.request(Method::GET, uri)
                 .body(Body::empty())
@@ -198,7 +184,7 @@ fn short(text: &str) -> String {
     text.chars().take(120).collect()
 }
 
-fn assert_status(answer: &Answer, status: StatusCode, what: &str) {
+fn assert_status(answer: &Reply, status: StatusCode, what: &str) {
     assert_eq!(answer.status, status, "{what}: {}", answer.json);
     assert_eq!(answer.json["code"], status.as_u16(), "{what}");
     assert!(answer.json["message"].is_string(), "{what}");
@@ -351,7 +337,7 @@ async fn nul_and_undecodable_bytes_in_paths_are_404() {
         assert_status(&answer, StatusCode::NOT_FOUND, &what);
     }
     // Nothing was deleted on the way.
-    let answer = apis.get(&apis.item(version)).await;
+    let answer = apis.get(&apis.fx.item(version)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
 }
 
@@ -379,21 +365,21 @@ async fn out_of_range_list_parameters_are_400_naming_the_parameter() {
         ("active=TRUE", "active"),
     ];
     for (query, field) in cases {
-        let answer = apis.get(&format!("{}&{query}", apis.collection())).await;
+        let answer = apis.get(&format!("{}&{query}", apis.fx.collection())).await;
         assert_status(&answer, StatusCode::BAD_REQUEST, query);
         let fields = answer.error_fields();
         assert_eq!(fields, [field], "{query}");
     }
     // Both at once: both named.
     let answer = apis
-        .get(&format!("{}&page=-1&limit=1e9", apis.collection()))
+        .get(&format!("{}&page=-1&limit=1e9", apis.fx.collection()))
         .await;
     assert_eq!(answer.error_fields(), ["page", "limit"]);
     // A far page of a valid size is empty, not an error or an overflow.
     let answer = apis
         .get(&format!(
             "{}&page=18446744073709551615&limit=100",
-            apis.collection()
+            apis.fx.collection()
         ))
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
@@ -401,7 +387,7 @@ async fn out_of_range_list_parameters_are_400_naming_the_parameter() {
     assert_eq!(answer.json["totalResults"], 1);
     // An undecodable name filter matches nothing; it is not an error.
     let answer = apis
-        .get(&format!("{}&name=%FF%FE%00", apis.collection()))
+        .get(&format!("{}&name=%FF%FE%00", apis.fx.collection()))
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
     assert_eq!(answer.json["totalResults"], 0);
@@ -523,11 +509,11 @@ async fn credentials_with_non_ascii_bytes_are_401() {
             .await;
         assert_status(&answer, StatusCode::UNAUTHORIZED, "x-api-key");
         let routes = [
-            (Method::GET, apis.collection()),
-            (Method::POST, apis.collection()),
-            (Method::GET, apis.item(&apis.version_id)),
-            (Method::PATCH, apis.item(&apis.version_id)),
-            (Method::DELETE, apis.item(&apis.version_id)),
+            (Method::GET, apis.fx.collection()),
+            (Method::POST, apis.fx.collection()),
+            (Method::GET, apis.fx.item(&apis.version_id)),
+            (Method::PATCH, apis.fx.item(&apis.version_id)),
+            (Method::DELETE, apis.fx.item(&apis.version_id)),
             (
                 Method::POST,
                 "/api/v1/account/tokens/self/rotate".to_owned(),
@@ -571,7 +557,7 @@ async fn credentials_with_non_ascii_bytes_are_401() {
     assert_status(&answer, StatusCode::UNAUTHORIZED, "a 64 KB x-api-key");
     let answer = apis
         .send(
-            Request::get(apis.collection())
+            Request::get(apis.fx.collection())
                 .header("authorization", long)
                 .body(Body::empty())
                 .expect("request"),
@@ -579,7 +565,7 @@ async fn credentials_with_non_ascii_bytes_are_401() {
         .await;
     assert_status(&answer, StatusCode::UNAUTHORIZED, "a 64 KB Authorization");
     // The real version is untouched by all of the above.
-    let answer = apis.get(&apis.item(&apis.version_id)).await;
+    let answer = apis.get(&apis.fx.item(&apis.version_id)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
     assert_eq!(answer.json["appVersion"], "1.0.0");
 }
@@ -633,7 +619,7 @@ async fn raw_query_bytes_a_uri_refuses_are_answered_not_a_panic() {
         let mut hostile = event("/api/v1/versions/check", &query);
         app_upgrade::http::make_query_valid(&mut hostile);
         let request = lambda_http::Request::from(hostile).map(|body| Body::from(body.to_vec()));
-        let answer = call(&apis.check, request).await;
+        let answer = send(&apis.check, request).await;
         assert_eq!(answer.status, status, "{query:?}: {}", answer.json);
     }
     // A well-formed query is left exactly as it was.

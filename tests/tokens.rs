@@ -10,10 +10,9 @@ use app_upgrade::auth::{
 use app_upgrade::domain::{Timestamp, UserId};
 use app_upgrade::store::{Credential, CredentialStore, DynamoStore, TokenStore};
 use aws_sdk_dynamodb::types::AttributeValue;
-use http::{HeaderMap, HeaderValue, StatusCode};
-use integration_tests::tokens::{
-    LogCapture, Reply, bearer_event, event, json_event, send, stored_token,
-};
+use http::StatusCode;
+use integration_tests::http::{Reply, bearer, send};
+use integration_tests::tokens::{LogCapture, bearer_event, event, json_event, stored_token};
 use integration_tests::{Counting, Fixture, fresh_store};
 use serde_json::{Value, json};
 
@@ -23,15 +22,6 @@ const DAY_MS: i64 = 86_400_000;
 
 fn user(name: &str) -> UserId {
     UserId::parse(&format!("{name}-{}", ulid::Ulid::new())).expect("valid")
-}
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        http::header::AUTHORIZATION,
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
-    h
 }
 
 async fn create(app: &axum::Router, sub: &UserId, body: Value) -> Reply {
@@ -45,7 +35,7 @@ async fn create(app: &axum::Router, sub: &UserId, body: Value) -> Reply {
 async fn list(app: &axum::Router, sub: &UserId) -> Vec<Value> {
     let reply = send(app, event("GET", TOKENS, Some(sub.as_str()), &[], None)).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    reply.body["results"].as_array().expect("results").clone()
+    reply.json["results"].as_array().expect("results").clone()
 }
 
 async fn revoke(app: &axum::Router, sub: &UserId, id: &str) -> Reply {
@@ -63,7 +53,7 @@ async fn revoke(app: &axum::Router, sub: &UserId, id: &str) -> Reply {
 }
 
 fn token_of(reply: &Reply) -> PlainSecret {
-    let token = reply.body["token"].as_str().expect("a token");
+    let token = reply.json["token"].as_str().expect("a token");
     PlainSecret::parse(SecretKind::Pat, token).expect("a well-formed token")
 }
 
@@ -126,7 +116,7 @@ async fn create_returns_the_token_once_and_stores_only_its_hash() {
     .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
     assert_eq!(reply.headers["cache-control"], "no-store");
-    let body = &reply.body;
+    let body = &reply.json;
     assert_eq!(body["name"], "GitHub Actions production");
     assert_eq!(body["scopes"], json!(["versions:read"]));
     assert!(body["id"].as_str().is_some_and(|id| id.starts_with("tok_")));
@@ -158,7 +148,7 @@ async fn create_returns_the_token_once_and_stores_only_its_hash() {
     .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(
-        reply.body["scopes"],
+        reply.json["scopes"],
         json!(["versions:read", "versions:write"])
     );
 }
@@ -177,14 +167,14 @@ async fn bad_create_requests_are_4xx_json() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    let fields: Vec<&str> = reply.body["errors"]
+    let fields: Vec<&str> = reply.json["errors"]
         .as_array()
         .expect("errors")
         .iter()
         .filter_map(|e| e["field"].as_str())
         .collect();
     assert_eq!(fields, ["owner", "name", "scopes", "expiresInDays"]);
-    assert_eq!(reply.body["code"], 400);
+    assert_eq!(reply.json["code"], 400);
 
     for (headers, body, want) in [
         (
@@ -215,7 +205,7 @@ async fn bad_create_requests_are_4xx_json() {
     ] {
         let reply = send(&app, event("POST", TOKENS, sub, &headers, body)).await;
         assert_eq!(reply.status, want, "{headers:?} {body:?}");
-        assert_eq!(reply.body["code"], want.as_u16());
+        assert_eq!(reply.json["code"], want.as_u16());
     }
     let huge = json!({"name": "a", "scopes": ["versions:read"], "pad": "x".repeat(10_000)});
     let reply = create(&app, &owner, huge).await;
@@ -275,7 +265,7 @@ async fn account_routes_trust_only_the_authorizer_claims() {
         json!({"name": "ci", "scopes": ["versions:read"]}),
     )
     .await;
-    let id = created.body["id"].as_str().expect("id").to_owned();
+    let id = created.json["id"].as_str().expect("id").to_owned();
 
     let no_claims = [
         json_event(
@@ -292,7 +282,7 @@ async fn account_routes_trust_only_the_authorizer_claims() {
     for request in no_claims {
         let reply = send(&app, request).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply:?}");
-        assert_eq!(reply.body["code"], 401);
+        assert_eq!(reply.json["code"], 401);
     }
     assert_eq!(list(&app, &owner).await.len(), 1, "nothing changed");
 }
@@ -343,11 +333,11 @@ async fn list_shows_only_the_accounts_tokens_without_secrets() {
     assert_eq!(
         entry,
         &json!({
-            "id": second.body["id"],
+            "id": second.json["id"],
             "name": "second",
             "scopes": ["versions:read", "versions:write"],
-            "createdAt": second.body["createdAt"],
-            "expiresAt": second.body["expiresAt"],
+            "createdAt": second.json["createdAt"],
+            "expiresAt": second.json["expiresAt"],
             "lastUsedAt": null,
             "hint": format!("aau_…{}", &expose[expose.len() - 4..]),
         })
@@ -361,7 +351,7 @@ async fn list_shows_only_the_accounts_tokens_without_secrets() {
         assert!(!text.contains(&secret.expose()[4..20]));
         assert!(!text.contains(&secret.hash().to_hex()));
     }
-    assert!(!text.contains(theirs.body["id"].as_str().expect("id")));
+    assert!(!text.contains(theirs.json["id"].as_str().expect("id")));
 
     // A use shows up as lastUsedAt.
     let before = Timestamp::now();
@@ -384,7 +374,7 @@ async fn create_use_revoke_then_401() {
     )
     .await;
     let token = token_of(&created);
-    let id = created.body["id"].as_str().expect("id");
+    let id = created.json["id"].as_str().expect("id");
     assert_eq!(is_live(&store, &token).await, Ok(()));
 
     // Another account cannot see or revoke it.
@@ -393,7 +383,7 @@ async fn create_use_revoke_then_401() {
 
     let reply = revoke(&app, &owner, id).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    assert_eq!(reply.body, Value::Null);
+    assert_eq!(reply.json, Value::Null);
     assert_eq!(is_live(&store, &token).await, Err(StatusCode::UNAUTHORIZED));
     assert_eq!(revoke(&app, &owner, id).await.status, StatusCode::NOT_FOUND);
     for junk in [
@@ -405,7 +395,7 @@ async fn create_use_revoke_then_401() {
     ] {
         let reply = revoke(&app, &owner, junk).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{junk}");
-        assert_eq!(reply.body["code"], 404);
+        assert_eq!(reply.json["code"], 404);
     }
     assert!(list(&app, &owner).await.is_empty());
     assert!(
@@ -485,23 +475,23 @@ async fn self_rotation_swaps_the_token_atomically() {
     assert_eq!(reply.headers["cache-control"], "no-store");
     let new = token_of(&reply);
     assert_ne!(new, old);
-    assert_ne!(reply.body["id"], created.body["id"]);
-    assert_eq!(reply.body["name"], "deploy");
-    assert_eq!(reply.body["scopes"], created.body["scopes"]);
+    assert_ne!(reply.json["id"], created.json["id"]);
+    assert_eq!(reply.json["name"], "deploy");
+    assert_eq!(reply.json["scopes"], created.json["scopes"]);
     let ts = |v: &Value| Timestamp::parse(v.as_str().expect("ts")).expect("ts");
     let lifetime =
-        ts(&reply.body["expiresAt"]).unix_millis() - ts(&reply.body["createdAt"]).unix_millis();
+        ts(&reply.json["expiresAt"]).unix_millis() - ts(&reply.json["createdAt"]).unix_millis();
     assert_eq!(lifetime, 30 * DAY_MS, "same lifetime, from now");
 
     assert_eq!(is_live(&store, &old).await, Err(StatusCode::UNAUTHORIZED));
     assert_eq!(is_live(&store, &new).await, Ok(()));
     let results = list(&app, &owner).await;
     assert_eq!(results.len(), 1, "no third token: {results:?}");
-    assert_eq!(results[0]["id"], reply.body["id"]);
+    assert_eq!(results[0]["id"], reply.json["id"]);
     assert_eq!(
         account_items(&store, &owner).await,
         [
-            format!("TOKEN#{}", reply.body["id"].as_str().expect("id")),
+            format!("TOKEN#{}", reply.json["id"].as_str().expect("id")),
             "TOKENNAME#deploy".to_owned(),
         ]
     );
@@ -517,7 +507,7 @@ async fn self_rotation_swaps_the_token_atomically() {
     .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     // Revoking the rotated token frees the name.
-    let id = reply.body["id"].as_str().expect("id");
+    let id = reply.json["id"].as_str().expect("id");
     assert_eq!(
         revoke(&app, &owner, id).await.status,
         StatusCode::NO_CONTENT
@@ -556,7 +546,7 @@ async fn concurrent_rotations_of_one_token_have_one_winner() {
     }
     let results = list(&app, &owner).await;
     assert_eq!(results.len(), 1, "{results:?}");
-    assert_eq!(results[0]["id"], winners[0].body["id"]);
+    assert_eq!(results[0]["id"], winners[0].json["id"]);
     assert_eq!(is_live(&store, &token_of(winners[0])).await, Ok(()));
     assert_eq!(is_live(&store, &old).await, Err(StatusCode::UNAUTHORIZED));
 }
@@ -790,7 +780,7 @@ async fn fixture_events_drive_every_route() {
     )
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
-    assert_eq!(created.body["name"], "GitHub Actions production");
+    assert_eq!(created.json["name"], "GitHub Actions production");
     let again = send(
         &app,
         fixture(include_str!("../infra/events/tokens-create.json")),
@@ -810,7 +800,7 @@ async fn fixture_events_drive_every_route() {
     )
     .await;
     assert_eq!(listed.status, StatusCode::OK);
-    assert_eq!(listed.body["results"][0]["id"], created.body["id"]);
+    assert_eq!(listed.json["results"][0]["id"], created.json["id"]);
 
     let rotate = include_str!("../infra/events/tokens-rotate.json");
     let placeholder = send(&app, fixture(rotate)).await;
@@ -826,7 +816,7 @@ async fn fixture_events_drive_every_route() {
     let revoke = include_str!("../infra/events/tokens-revoke.json");
     let unknown = send(&app, fixture(revoke)).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let id = rotated.body["id"].as_str().expect("id");
+    let id = rotated.json["id"].as_str().expect("id");
     let revoked = send(
         &app,
         fixture(&revoke.replace("tok_01JDQ0000000000000000000AA", id)),
@@ -879,7 +869,7 @@ async fn no_secret_reaches_the_logs() {
         let reply = send(&app, bearer_event("POST", ROTATE, &bad)).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
-    let id = rotated.body["id"].as_str().expect("id");
+    let id = rotated.json["id"].as_str().expect("id");
     assert_eq!(
         revoke(&app, &fx.user, id).await.status,
         StatusCode::NO_CONTENT

@@ -13,7 +13,8 @@ use app_upgrade::store::{
 };
 use axum::Router;
 use http::{Method, StatusCode};
-use integration_tests::versions::{Answer, call, fixture_event, request};
+use integration_tests::http::{Reply, request, send};
+use integration_tests::versions::fixture_event;
 use integration_tests::{Counting, Fixture, new_token};
 use serde_json::{Value, json};
 
@@ -29,34 +30,20 @@ impl Api {
         Self { fx, app }
     }
 
-    fn collection(&self) -> String {
-        format!(
-            "/api/v1/projects/{}/versions?teamId={}",
-            self.fx.project, self.fx.team
-        )
-    }
-
-    fn item(&self, id: &str) -> String {
-        format!(
-            "/api/v1/projects/{}/versions/{id}?teamId={}",
-            self.fx.project, self.fx.team
-        )
-    }
-
     async fn send(
         &self,
         method: Method,
         uri: &str,
         token: &PlainSecret,
         body: Option<&Value>,
-    ) -> Answer {
-        call(&self.app, request(method, uri, Some(token.expose()), body)).await
+    ) -> Reply {
+        send(&self.app, request(method, uri, Some(token.expose()), body)).await
     }
 
-    async fn create(&self, body: &Value) -> Answer {
+    async fn create(&self, body: &Value) -> Reply {
         self.send(
             Method::POST,
-            &self.collection(),
+            &self.fx.collection(),
             &self.fx.rw_token,
             Some(body),
         )
@@ -70,8 +57,8 @@ impl Api {
         answer.json
     }
 
-    async fn list(&self, query: &str) -> Answer {
-        let uri = format!("{}&{query}", self.collection());
+    async fn list(&self, query: &str) -> Reply {
+        let uri = format!("{}&{query}", self.fx.collection());
         self.send(Method::GET, &uri, &self.fx.read_token, None)
             .await
     }
@@ -147,7 +134,7 @@ async fn create_returns_201_the_version_and_its_location() {
     );
 
     let location = answer.headers["location"].to_str().expect("ASCII");
-    assert_eq!(location, api.item(&id_of(v)));
+    assert_eq!(location, api.fx.item(&id_of(v)));
     let got = api
         .send(Method::GET, location, &api.fx.read_token, None)
         .await;
@@ -264,8 +251,8 @@ async fn validation_reports_every_field_at_once() {
 #[tokio::test]
 async fn bodies_that_are_not_json_get_400_413_415_never_500() {
     let api = Api::new().await;
-    let uri = api.collection();
-    let send = |content_type: Option<&'static str>, body: Vec<u8>| {
+    let uri = api.fx.collection();
+    let post = |content_type: Option<&'static str>, body: Vec<u8>| {
         let mut builder = http::Request::builder()
             .method(Method::POST)
             .uri(&uri)
@@ -276,28 +263,28 @@ async fn bodies_that_are_not_json_get_400_413_415_never_500() {
         if let Some(ct) = content_type {
             builder = builder.header("content-type", ct);
         }
-        call(
+        send(
             &api.app,
             builder.body(axum::body::Body::from(body)).expect("request"),
         )
     };
     let body = api.body("App", "1.0.0").to_string().into_bytes();
     assert_eq!(
-        send(None, body.clone()).await.status,
+        post(None, body.clone()).await.status,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
     assert_eq!(
-        send(Some("text/plain"), body.clone()).await.status,
+        post(Some("text/plain"), body.clone()).await.status,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
     assert_eq!(
-        send(Some("application/json; charset=utf-8"), body)
+        post(Some("application/json; charset=utf-8"), body)
             .await
             .status,
         StatusCode::CREATED
     );
     let huge = format!(r#"{{"appName": "{}"}}"#, "x".repeat(70_000)).into_bytes();
-    let answer = send(Some("application/json"), huge).await;
+    let answer = post(Some("application/json"), huge).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(answer.json["code"], 413);
     for bad in [
@@ -308,7 +295,7 @@ async fn bodies_that_are_not_json_get_400_413_415_never_500() {
         b"{\"appName\": }",
         b"\xff\xfe",
     ] {
-        let answer = send(Some("application/json"), bad.to_vec()).await;
+        let answer = post(Some("application/json"), bad.to_vec()).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad:?}");
         assert_eq!(answer.json["code"], 400);
     }
@@ -334,7 +321,7 @@ async fn duplicates_are_409_and_deleting_frees_the_identity() {
     let deleted = api
         .send(
             Method::DELETE,
-            &api.item(&id_of(&first)),
+            &api.fx.item(&id_of(&first)),
             &api.fx.rw_token,
             None,
         )
@@ -347,7 +334,7 @@ async fn duplicates_are_409_and_deleting_frees_the_identity() {
     let gone = api
         .send(
             Method::GET,
-            &api.item(&id_of(&first)),
+            &api.fx.item(&id_of(&first)),
             &api.fx.read_token,
             None,
         )
@@ -356,7 +343,7 @@ async fn duplicates_are_409_and_deleting_frees_the_identity() {
     let twice = api
         .send(
             Method::DELETE,
-            &api.item(&id_of(&first)),
+            &api.fx.item(&id_of(&first)),
             &api.fx.rw_token,
             None,
         )
@@ -371,7 +358,7 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
     create["customAttributes"] = json!({"country": "US"});
     let v = api.created(&create).await;
     let other = api.created(&api.body("Wallpaper App", "2.0.0")).await;
-    let uri = api.item(&id_of(&v));
+    let uri = api.fx.item(&id_of(&v));
 
     // The seed's update body: the required set without `project`.
     let update = json!({
@@ -447,7 +434,7 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
     let other_now = api
         .send(
             Method::GET,
-            &api.item(&id_of(&other)),
+            &api.fx.item(&id_of(&other)),
             &api.fx.read_token,
             None,
         )
@@ -465,7 +452,7 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
     let answer = api.create(&api.body("Wallpaper App", "1.1.0")).await;
     assert_eq!(answer.status, StatusCode::CONFLICT);
 
-    let unknown = api.item(&VersionId::generate().to_string());
+    let unknown = api.fx.item(&VersionId::generate().to_string());
     let answer = api
         .send(Method::PATCH, &unknown, &api.fx.rw_token, Some(&update))
         .await;
@@ -479,7 +466,7 @@ async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
     let api = Api::new().await;
     let counting = Counting::new(api.fx.store.clone());
     let app = versions::app(counting.clone());
-    let uri = api.collection();
+    let uri = api.fx.collection();
     let good = api.fx.read_token.expose();
     let mut damaged = good.to_owned().into_bytes();
     damaged[10] = if damaged[10] == b'a' { b'b' } else { b'a' };
@@ -497,7 +484,7 @@ async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
         if let Some(h) = &header {
             builder = builder.header("authorization", h);
         }
-        let answer = call(&app, builder.body(axum::body::Body::empty()).expect("req")).await;
+        let answer = send(&app, builder.body(axum::body::Body::empty()).expect("req")).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{header:?}");
         assert_eq!(answer.json["code"], 401);
         assert!(!String::from_utf8_lossy(&answer.raw).contains(&good[4..]));
@@ -505,7 +492,7 @@ async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
     assert_eq!(counting.calls(), 0, "no malformed token reached DynamoDB");
 
     let stranger = PlainSecret::generate(SecretKind::Pat).expect("random");
-    let answer = call(
+    let answer = send(
         &app,
         request(Method::GET, &uri, Some(stranger.expose()), None),
     )
@@ -514,12 +501,12 @@ async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
 
     // Without credentials, a missing teamId is still 401: 401 comes first.
     let no_team = format!("/api/v1/projects/{}/versions", api.fx.project);
-    let answer = call(&app, request(Method::GET, &no_team, None, None)).await;
+    let answer = send(&app, request(Method::GET, &no_team, None, None)).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    let answer = call(&app, request(Method::GET, &no_team, Some(good), None)).await;
+    let answer = send(&app, request(Method::GET, &no_team, Some(good), None)).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.error_fields(), ["teamId"]);
-    let answer = call(
+    let answer = send(
         &app,
         request(Method::GET, &format!("{no_team}?teamId="), Some(good), None),
     )
@@ -538,9 +525,9 @@ async fn revoked_and_expired_tokens_are_401() {
     )
     .await;
     let list = |token: PlainSecret| {
-        let uri = api.collection();
+        let uri = api.fx.collection();
         let app = api.app.clone();
-        async move { call(&app, request(Method::GET, &uri, Some(token.expose()), None)).await }
+        async move { send(&app, request(Method::GET, &uri, Some(token.expose()), None)).await }
     };
     assert_eq!(list(issued.secret.clone()).await.status, StatusCode::OK);
     assert!(
@@ -588,11 +575,11 @@ async fn a_read_only_token_gets_403_on_writes_before_any_existence_check() {
     let garbage = "/api/v1/projects/nope/versions/nope?teamId=nope";
     let body = api.body("App", "2.0.0");
     for (method, uri, body) in [
-        (Method::POST, api.collection(), Some(&body)),
+        (Method::POST, api.fx.collection(), Some(&body)),
         (Method::POST, unknown_project.clone(), Some(&body)),
-        (Method::PATCH, api.item(&id_of(&v)), Some(&body)),
+        (Method::PATCH, api.fx.item(&id_of(&v)), Some(&body)),
         (Method::PATCH, garbage.to_owned(), Some(&body)),
-        (Method::DELETE, api.item(&id_of(&v)), None),
+        (Method::DELETE, api.fx.item(&id_of(&v)), None),
         (Method::DELETE, garbage.to_owned(), None),
         (
             Method::DELETE,
@@ -609,7 +596,7 @@ async fn a_read_only_token_gets_403_on_writes_before_any_existence_check() {
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.json["totalResults"], 1);
     let got = api
-        .send(Method::GET, &api.item(&id_of(&v)), read, None)
+        .send(Method::GET, &api.fx.item(&id_of(&v)), read, None)
         .await;
     assert_eq!(got.status, StatusCode::OK);
 }
@@ -650,7 +637,7 @@ async fn another_teams_ids_and_tokens_get_404_like_unknown_ids() {
     let id = id_of(&v);
     let rw = &api.fx.rw_token;
 
-    let expect_404 = |answer: Answer, what: &str| {
+    let expect_404 = |answer: Reply, what: &str| {
         assert_eq!(
             answer.status,
             StatusCode::NOT_FOUND,
@@ -715,8 +702,8 @@ async fn another_teams_ids_and_tokens_get_404_like_unknown_ids() {
     );
     // Unknown and unparsable ids look the same.
     for uri in [
-        api.item(&VersionId::generate().to_string()),
-        api.item("not-an-id"),
+        api.fx.item(&VersionId::generate().to_string()),
+        api.fx.item("not-an-id"),
         format!("/api/v1/projects/prj_bad/versions?teamId={}", api.fx.team),
         format!(
             "/api/v1/projects/{}/versions?teamId=team_bad",
@@ -730,7 +717,7 @@ async fn another_teams_ids_and_tokens_get_404_like_unknown_ids() {
     ] {
         expect_404(api.send(Method::GET, &uri, rw, None).await, &uri);
     }
-    let still = api.send(Method::GET, &api.item(&id), rw, None).await;
+    let still = api.send(Method::GET, &api.fx.item(&id), rw, None).await;
     assert_eq!(still.json, v, "nothing changed");
 }
 
@@ -746,14 +733,14 @@ async fn a_token_whose_owner_left_the_team_gets_404() {
             .expect("removed")
     );
     for (method, uri, body) in [
-        (Method::GET, api.collection(), None),
-        (Method::GET, api.item(&id_of(&v)), None),
+        (Method::GET, api.fx.collection(), None),
+        (Method::GET, api.fx.item(&id_of(&v)), None),
         (
             Method::POST,
-            api.collection(),
+            api.fx.collection(),
             Some(api.body("App", "2.0.0")),
         ),
-        (Method::DELETE, api.item(&id_of(&v)), None),
+        (Method::DELETE, api.fx.item(&id_of(&v)), None),
     ] {
         let answer = api
             .send(method.clone(), &uri, &api.fx.rw_token, body.as_ref())
@@ -768,7 +755,12 @@ async fn a_token_whose_owner_left_the_team_gets_404() {
             .expect("re-added")
     );
     let answer = api
-        .send(Method::GET, &api.item(&id_of(&v)), &api.fx.rw_token, None)
+        .send(
+            Method::GET,
+            &api.fx.item(&id_of(&v)),
+            &api.fx.rw_token,
+            None,
+        )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "membership is checked live");
 }
@@ -777,7 +769,7 @@ async fn a_token_whose_owner_left_the_team_gets_404() {
 async fn unknown_routes_and_methods_are_json() {
     let api = Api::new().await;
     let answer = api
-        .send(Method::PUT, &api.collection(), &api.fx.rw_token, None)
+        .send(Method::PUT, &api.fx.collection(), &api.fx.rw_token, None)
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.json["code"], 405);
@@ -855,7 +847,7 @@ async fn listing_sorts_and_filters() {
         body["active"] = json!(active);
         api.created(&body).await;
     }
-    let versions = |answer: &Answer| -> Vec<String> {
+    let versions = |answer: &Reply| -> Vec<String> {
         answer.json["results"]
             .as_array()
             .expect("results")
@@ -1033,11 +1025,11 @@ async fn concurrent_creates_through_the_api_are_one_201_and_409s() {
         let app = api.app.clone();
         let req = request(
             Method::POST,
-            &api.collection(),
+            &api.fx.collection(),
             Some(api.fx.rw_token.expose()),
             Some(&api.body("Race App", "3.0.0")),
         );
-        tasks.spawn(async move { call(&app, req).await.status });
+        tasks.spawn(async move { send(&app, req).await.status });
     }
     let mut statuses = Vec::new();
     while let Some(status) = tasks.join_next().await {
@@ -1054,7 +1046,7 @@ async fn concurrent_creates_through_the_api_are_one_201_and_409s() {
 async fn concurrent_updates_never_mix_two_bodies() {
     let api = Api::new().await;
     let v = api.created(&api.body("App", "1.0.0")).await;
-    let uri = api.item(&id_of(&v));
+    let uri = api.fx.item(&id_of(&v));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..12_u32 {
         // Each writer changes two fields together; a mix would pair one
@@ -1075,7 +1067,7 @@ async fn concurrent_updates_never_mix_two_bodies() {
             Some(api.fx.rw_token.expose()),
             Some(&body),
         );
-        tasks.spawn(async move { (call(&app, req).await, body) });
+        tasks.spawn(async move { (send(&app, req).await, body) });
     }
     let mut winners = Vec::new();
     while let Some(done) = tasks.join_next().await {
@@ -1125,18 +1117,22 @@ async fn round_trips_per_request() {
     let token = Some(api.fx.rw_token.expose());
     let measure = async |method: Method, uri: &str, body: Option<&Value>| {
         let before = counting.calls();
-        let answer = call(&app, request(method, uri, token, body)).await;
+        let answer = send(&app, request(method, uri, token, body)).await;
         (answer, counting.calls() - before)
     };
     // auth (1 GetItem) + access (1 BatchGetItem) + the operation.
-    let (created, calls) =
-        measure(Method::POST, &api.collection(), Some(&api.body("A", "1"))).await;
+    let (created, calls) = measure(
+        Method::POST,
+        &api.fx.collection(),
+        Some(&api.body("A", "1")),
+    )
+    .await;
     assert_eq!(
         (created.status, calls),
         (StatusCode::CREATED, 3),
         "create: + 1 transaction"
     );
-    let item = api.item(&id_of(&created.json));
+    let item = api.fx.item(&id_of(&created.json));
     let (got, calls) = measure(Method::GET, &item, None).await;
     assert_eq!((got.status, calls), (StatusCode::OK, 3), "get: + 1 GetItem");
     let (updated, calls) = measure(Method::PATCH, &item, Some(&api.body("A", "2"))).await;
@@ -1145,7 +1141,7 @@ async fn round_trips_per_request() {
         (StatusCode::OK, 4),
         "update: + GetItem + transaction"
     );
-    let (listed, calls) = measure(Method::GET, &api.collection(), None).await;
+    let (listed, calls) = measure(Method::GET, &api.fx.collection(), None).await;
     assert_eq!(
         (listed.status, calls),
         (StatusCode::OK, 3),
@@ -1157,7 +1153,7 @@ async fn round_trips_per_request() {
         (StatusCode::NO_CONTENT, 4),
         "delete: + GetItem + transaction"
     );
-    let (bad, calls) = measure(Method::POST, &api.collection(), Some(&json!({}))).await;
+    let (bad, calls) = measure(Method::POST, &api.fx.collection(), Some(&json!({}))).await;
     assert_eq!(
         (bad.status, calls),
         (StatusCode::BAD_REQUEST, 2),
@@ -1193,16 +1189,16 @@ async fn api_gateway_v2_events_drive_every_route() {
         fixture_event(name, &refs)
     };
 
-    let created = call(&api.app, event("versions-create", "")).await;
+    let created = send(&api.app, event("versions-create", "")).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
     assert_eq!(created.json["appName"], "Wallpaper App");
     assert_eq!(created.json["forceUpgrade"], false);
     let id = id_of(&created.json);
 
-    let got = call(&api.app, event("versions-get", &id)).await;
+    let got = send(&api.app, event("versions-get", &id)).await;
     assert_eq!((got.status, &got.json), (StatusCode::OK, &created.json));
 
-    let updated = call(&api.app, event("versions-update", &id)).await;
+    let updated = send(&api.app, event("versions-update", &id)).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
     assert_eq!(updated.json["forceUpgrade"], true);
     assert_eq!(
@@ -1212,15 +1208,15 @@ async fn api_gateway_v2_events_drive_every_route() {
 
     // The list event filters by `name=Wallpaper+App`: `+` is a space.
     api.created(&api.body("Other App", "9.0.0")).await;
-    let listed = call(&api.app, event("versions-list", "")).await;
+    let listed = send(&api.app, event("versions-list", "")).await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.json["totalResults"], 1);
     assert_eq!(listed.json["results"][0]["id"], id.as_str());
 
-    let deleted = call(&api.app, event("versions-delete", &id)).await;
+    let deleted = send(&api.app, event("versions-delete", &id)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert!(deleted.raw.is_empty());
-    let gone = call(&api.app, event("versions-get", &id)).await;
+    let gone = send(&api.app, event("versions-get", &id)).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
 
@@ -1232,7 +1228,7 @@ async fn an_event_with_a_read_only_token_is_403() {
         ("APP_UPGRADE_TEAM_ID", api.fx.team.as_str()),
         ("APP_UPGRADE_PROJECT_ID", api.fx.project.as_str()),
     ];
-    let answer = call(&api.app, fixture_event("versions-create", &vars)).await;
+    let answer = send(&api.app, fixture_event("versions-create", &vars)).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     let list = api.list("").await;
     assert_eq!(list.json["totalResults"], 0);

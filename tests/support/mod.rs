@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod faults;
+pub mod http;
 pub mod tokens;
 pub mod versions;
 
@@ -96,6 +97,23 @@ impl Fixture {
             rw_token,
             read_token,
         }
+    }
+
+    /// The versions collection of the fixture's project, `teamId` in the
+    /// query.
+    pub fn collection(&self) -> String {
+        format!(
+            "/api/v1/projects/{}/versions?teamId={}",
+            self.project, self.team
+        )
+    }
+
+    /// One version of the fixture's project, `teamId` in the query.
+    pub fn item(&self, id: &str) -> String {
+        format!(
+            "/api/v1/projects/{}/versions/{id}?teamId={}",
+            self.project, self.team
+        )
     }
 }
 

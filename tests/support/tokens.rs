@@ -1,6 +1,5 @@
 //! Test support for the `tokens` function: API Gateway HTTP API (v2) events
-//! with or without JWT claims, driving the router without a server, and
-//! capturing log output.
+//! with or without JWT claims, stored tokens, and capturing log output.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,10 +7,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use app_upgrade::auth::{IssuedPat, Scope, Scopes, issue_pat};
 use app_upgrade::domain::{Timestamp, UserId};
 use app_upgrade::store::{CredentialWriter, DynamoStore};
-use axum::Router;
-use http::{HeaderMap, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 /// A request as `lambda_http` builds it from an API Gateway v2 event: the
 /// same parsing a deployed function goes through. `sub` becomes the JWT
@@ -75,30 +70,6 @@ pub fn bearer_event(method: &str, path: &str, token: &str) -> lambda_http::Reque
         &[("authorization", &format!("Bearer {token}"))],
         None,
     )
-}
-
-/// What came back: status, headers and the body as JSON (`Null` if empty).
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: serde_json::Value,
-}
-
-pub async fn send(app: &Router, request: lambda_http::Request) -> Reply {
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes();
-    let body = if bytes.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&bytes).expect("every response body is JSON")
-    };
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
 }
 
 /// A token stored directly, e.g. one that expired long ago.

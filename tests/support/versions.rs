@@ -1,15 +1,10 @@
 //! Test support for the `versions` function: the counting wrapper for its
-//! store traits, requests through its router, and the API Gateway v2 event
-//! fixtures under `infra/events/`.
+//! store traits and the API Gateway v2 event fixtures under `infra/events/`.
 
 use app_upgrade::domain::{ProjectId, TeamId, UserId, VersionId, VersionRecord};
 use app_upgrade::store::{Access, DirectoryStore, Project, StoreError, Team, VersionStore};
-use axum::Router;
 use axum::body::Body;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
+use http::Request;
 
 use crate::Counting;
 
@@ -83,71 +78,6 @@ impl<S: DirectoryStore> DirectoryStore for Counting<S> {
         self.count();
         self.inner.access(team, user, project).await
     }
-}
-
-/// What came back: status, headers, the raw body and the body as JSON
-/// (`Null` when empty).
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub raw: Vec<u8>,
-    pub json: Value,
-}
-
-impl Answer {
-    /// The `field`s of a 400's `errors` array.
-    pub fn error_fields(&self) -> Vec<String> {
-        self.json["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// Drives `app` with one request, no server.
-pub async fn call(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let raw = body.collect().await.expect("body").to_bytes().to_vec();
-    let json = if raw.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&raw).expect("every non-empty response body is JSON")
-    };
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        raw,
-        json,
-    }
-}
-
-/// A request as curl in a CI job would send it: `uri` with its query,
-/// `Authorization: Bearer token` when given, a JSON body when given.
-pub fn request(
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Request<Body> {
-    let mut builder = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(json) => {
-            builder = builder.header("content-type", "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    builder.body(body).expect("valid request")
 }
 
 /// An event of `infra/events/` with its `${VAR}` placeholders (the names
