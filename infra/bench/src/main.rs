@@ -3,8 +3,9 @@
 //! writes `target/bench/runtime.json`; `aau-bench report` merges every
 //! piece into `target/bench/results.json` and prints the table.
 //!
-//! Tuning (environment): `BENCH_STARTS` (starts per binary, default 25),
-//! `BENCH_REQUESTS` (invocations per load run, default 10000),
+//! Tuning (environment): `BENCH_STARTS` (starts per binary, default 101),
+//! `BENCH_REQUESTS` (invocations per load run, default 10000; 0 times the
+//! starts only),
 //! `BENCH_LOAD_BUDGET_SECONDS` (per load run, default 180: the versions and
 //! tokens loads hit the emulator on every request).
 
@@ -101,7 +102,7 @@ fn round2(x: f64) -> f64 {
 
 fn runtime() -> Result<bool, Error> {
     let (bin_dir, bench_dir) = dirs()?;
-    let starts = env_number("BENCH_STARTS", 25)?;
+    let starts = env_number("BENCH_STARTS", 101)?;
     let requests = env_number("BENCH_REQUESTS", 10_000)?;
     let budget = Duration::from_secs(env_number("BENCH_LOAD_BUDGET_SECONDS", 180)? as u64);
     let logs = bench_dir.join("logs");
@@ -128,7 +129,7 @@ fn runtime() -> Result<bool, Error> {
     let init = measure_init(&bin_dir, &logs, &target, starts);
     let mut load = serde_json::Map::new();
     let mut ok = init.values().all(|v| v.get("error").is_none());
-    for name in BINARIES {
+    for name in BINARIES.into_iter().filter(|_| requests > 0) {
         let workload = seeded.workload(name).ok_or("no workload")?;
         if let Some(error) = init.get(name).and_then(|i| i.get("error")) {
             load.insert(name.to_owned(), json!({ "error": error }));

@@ -156,7 +156,7 @@ pub async fn authenticate_pat<S: CredentialStore>(
     let record = match store.get_credential(&hash).await? {
         Some(Credential::Pat(record)) if record.expires_at > now => record,
         Some(Credential::Pat(record)) => {
-            tracing::debug!(token_id = %record.token_id, "expired token rejected");
+            tracing::info!(token_id = %record.token_id, "expired token rejected");
             return Err(ApiError::unauthorized("token has expired"));
         }
         _ => return Err(ApiError::unauthorized("unknown or revoked token")),
@@ -189,7 +189,7 @@ async fn touch_last_used<S: CredentialStore>(
     match store.touch_last_used(hash, now, cutoff).await {
         Ok(written) => tracing::debug!(token_id = %record.token_id, written, "lastUsedAt touched"),
         Err(err) => {
-            tracing::debug!(token_id = %record.token_id, error = %err, "lastUsedAt not recorded");
+            tracing::warn!(token_id = %record.token_id, error = %err, "lastUsedAt not recorded");
         }
     }
 }
