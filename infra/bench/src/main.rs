@@ -17,12 +17,18 @@ use std::time::Duration;
 
 use aau_bench::lambda::{Instance, Target, run_load};
 use aau_bench::proxy::CountingProxy;
-use aau_bench::report;
+use aau_bench::report::{self, FLOORS};
 use aau_bench::workload::{Error, Seeded};
 use serde_json::{Value, json};
 
 /// Baselines first: they anchor the ratios.
 const BINARIES: [&str; 5] = ["hello-runtime", "hello-http", "check", "versions", "tokens"];
+
+/// Every binary whose start is timed: [`BINARIES`], then the [`FLOORS`]
+/// (timed only, no load run).
+fn timed() -> impl Iterator<Item = &'static str> {
+    BINARIES.into_iter().chain(FLOORS)
+}
 
 fn main() -> ExitCode {
     let result = match std::env::args().nth(1).as_deref() {
@@ -108,7 +114,7 @@ fn runtime() -> Result<bool, Error> {
     let logs = bench_dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     // Fresh logs per run.
-    for name in BINARIES {
+    for name in timed() {
         for phase in ["init", "load"] {
             let _ = std::fs::remove_file(logs.join(format!("{name}-{phase}.log")));
         }
@@ -211,7 +217,7 @@ fn runtime() -> Result<bool, Error> {
 /// them all in one state, and it is a cold Lambda sandbox's: a Firecracker
 /// microVM reads its bootstrap from a block device.
 fn evict_from_page_cache(dir: &Path) -> Result<(), Error> {
-    for name in BINARIES {
+    for name in timed() {
         let path = dir.join(name);
         if !path.is_file() {
             continue; // reported by measure_init
@@ -235,9 +241,9 @@ fn measure_init(
     target: &Target,
     starts: usize,
 ) -> serde_json::Map<String, Value> {
-    let mut samples: Vec<Result<Vec<f64>, String>> = vec![Ok(Vec::new()); BINARIES.len()];
+    let mut samples: Vec<Result<Vec<f64>, String>> = timed().map(|_| Ok(Vec::new())).collect();
     for round in 0..=starts {
-        for (name, samples) in BINARIES.iter().zip(samples.iter_mut()) {
+        for (name, samples) in timed().zip(samples.iter_mut()) {
             let Ok(taken) = samples else { continue };
             let binary = bin_dir.join(name);
             if !binary.is_file() {
@@ -258,14 +264,13 @@ fn measure_init(
             eprintln!("bench: timing {starts} starts of each binary");
         }
     }
-    BINARIES
-        .iter()
+    timed()
         .zip(samples)
         .map(|(name, samples)| {
             let figures = match samples {
                 Ok(mut ms) => {
                     let (median, p90) = median_p90(&mut ms);
-                    eprintln!("bench:   {name:<14} init median {median:.2} ms, p90 {p90:.2} ms");
+                    eprintln!("bench:   {name:<23} init median {median:.2} ms, p90 {p90:.2} ms");
                     json!({
                         "median_ms": round2(median),
                         "p90_ms": round2(p90),
@@ -277,7 +282,7 @@ fn measure_init(
                     json!({"error": e})
                 }
             };
-            ((*name).to_owned(), figures)
+            (name.to_owned(), figures)
         })
         .collect()
 }

@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 pub const MIB: f64 = 1024.0 * 1024.0;
 pub const FUNCTIONS: [&str; 3] = ["check", "versions", "tokens"];
 
+/// Start-up baselines that build a DynamoDB client (`src/bin/hello-dynamodb*.rs`).
+pub const FLOORS: [&str; 2] = ["hello-dynamodb", "hello-dynamodb-defaults"];
+
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -127,9 +130,15 @@ pub fn entries(dir: &Path) -> Vec<Entry> {
             number(&r, &format!("/init/{name}/median_ms"), "runtime.json")
         })
     };
+    let init_ratio =
+        |name: &str| init_median(name).and_then(|f| Ok(f / init_median("hello-runtime")?));
     for function in FUNCTIONS {
-        let ratio = init_median(function).and_then(|f| Ok(f / init_median("hello-runtime")?));
-        rows.add(format!("init_ratio_{function}"), "x", Some(1.5), ratio);
+        rows.add(
+            format!("init_ratio_{function}"),
+            "x",
+            Some(1.5),
+            init_ratio(function),
+        );
     }
 
     let load = |name: &str| {
@@ -235,8 +244,18 @@ pub fn entries(dir: &Path) -> Vec<Entry> {
         }
     }
 
-    // Context: the figures behind the ratios.
-    for name in FUNCTIONS.iter().chain(&["hello-runtime", "hello-http"]) {
+    // Context: the floor under the init ratios, a hello-world that only
+    // builds a DynamoDB client, with the functions' SDK configuration and
+    // with the SDK's defaults.
+    for floor in FLOORS {
+        rows.add(format!("init_ratio_{floor}"), "x", None, init_ratio(floor));
+    }
+    // The figures behind the ratios.
+    for name in FUNCTIONS
+        .iter()
+        .chain(&["hello-runtime", "hello-http"])
+        .chain(&FLOORS)
+    {
         rows.add(
             format!("init_median_ms_{name}"),
             "ms",
