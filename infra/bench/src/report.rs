@@ -363,6 +363,7 @@ mod tests {
                 "check": {"median_ms": 2.5, "p90_ms": 3.0},
                 "versions": {"median_ms": 4.0, "p90_ms": 5.0},
                 "tokens": {"error": "the function exited: 1"},
+                "hello-dynamodb": {"median_ms": 2.8, "p90_ms": 3.0},
             },
             "load": {
                 "check": {"served": 10000, "failed": 0, "seconds": 1.0, "peak_rss_bytes": 10.0 * MIB,
@@ -391,6 +392,9 @@ mod tests {
             (versions_ratio.value, versions_ratio.met()),
             (Some(2.0), Some(false))
         );
+        // A floor is context: a ratio, no goal.
+        let floor = find(&entries, "init_ratio_hello-dynamodb");
+        assert_eq!((floor.value, floor.met()), (Some(1.4), None));
         let tokens_ratio = find(&entries, "init_ratio_tokens");
         assert_eq!(tokens_ratio.value, None);
         assert!(tokens_ratio.note.as_deref().unwrap().contains("exited"));
