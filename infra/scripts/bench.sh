@@ -13,7 +13,7 @@
 #   check          callgrind instructions of a warm check vs hello-world
 #                  lambda_http (infra/scripts/bench-check.sh)
 #   versions_list  page 1 of a 10,000-version project vs the raw Query
-#                  (functions/versions/examples/list_bench.rs, ~5 min)
+#                  (`aau-bench list`, infra/bench/src/list.rs, ~5 min)
 #   bootstrap      arm64 release bootstrap sizes (infra/scripts/build.sh)
 #
 # BENCH_SKIP=check,versions_list,bootstrap skips pieces (comma list).
@@ -77,7 +77,7 @@ check_bench() {
 piece check check_bench
 
 # Writes target/bench/versions_list.json itself.
-piece versions_list cargo run --quiet --release -p versions --example list_bench -- 10000 5
+piece versions_list target/release/aau-bench list 10000 5
 
 # shellcheck disable=SC2317
 bootstrap_sizes() {

@@ -19,6 +19,7 @@ use aau_bench::lambda::{Instance, Target, run_load};
 use aau_bench::proxy::CountingProxy;
 use aau_bench::report::{self, FLOORS};
 use aau_bench::workload::{Error, Seeded};
+use aau_bench::{list, round2};
 use serde_json::{Value, json};
 
 /// Baselines first: they anchor the ratios.
@@ -34,7 +35,8 @@ fn main() -> ExitCode {
     let result = match std::env::args().nth(1).as_deref() {
         Some("runtime") => runtime(),
         Some("report") => report(),
-        _ => Err("usage: aau-bench runtime|report".into()),
+        Some("list") => list(),
+        _ => Err("usage: aau-bench runtime|list [VERSIONS [ITERATIONS]]|report".into()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -62,6 +64,25 @@ fn dirs() -> Result<(PathBuf, PathBuf), Error> {
     let bin_dir = exe.parent().ok_or("no binary directory")?.to_path_buf();
     let target = bin_dir.parent().ok_or("no target directory")?;
     Ok((bin_dir.clone(), target.join("bench")))
+}
+
+/// `aau-bench list [VERSIONS [ITERATIONS]]` (10000 5): writes
+/// `target/bench/versions_list.json` and prints it.
+fn list() -> Result<bool, Error> {
+    let (_, bench_dir) = dirs()?;
+    let mut args = std::env::args().skip(2);
+    let versions: usize = args.next().map_or(Ok(10_000), |a| a.parse())?;
+    let iterations: usize = args.next().map_or(Ok(5), |a| a.parse())?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let figures = tokio.block_on(list::run(versions, iterations))?;
+    let text = serde_json::to_string_pretty(&figures)?;
+    println!("{text}");
+    std::fs::create_dir_all(&bench_dir)?;
+    std::fs::write(bench_dir.join("versions_list.json"), format!("{text}\n"))?;
+    Ok(true)
 }
 
 fn report() -> Result<bool, Error> {
@@ -100,10 +121,6 @@ fn median_p90(samples: &mut [f64]) -> (f64, f64) {
         samples.get(i).copied().unwrap_or(f64::NAN)
     };
     (at(0.5), at(0.9))
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 fn runtime() -> Result<bool, Error> {

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use app_upgrade::Config;
-use app_upgrade::auth::{ApiKeyRecord, PlainSecret, Scope, Scopes, SecretKind, issue_pat};
+use app_upgrade::auth::{
+    ApiKeyRecord, IssuedPat, PlainSecret, Scope, Scopes, SecretKind, issue_pat,
+};
 use app_upgrade::domain::body::{Intent, VersionFields};
 use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, TokenId, UserId, VersionId};
 use app_upgrade::store::{
@@ -29,22 +31,38 @@ pub struct Seeded {
     pub token: TokenId,
 }
 
-impl Seeded {
-    /// Creates uniquely named tables (so a run never meets another's data)
-    /// through the process environment's emulator endpoint.
-    pub async fn new() -> Result<Self, Error> {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
-        if !endpoint.starts_with("http://127.0.0.1") && !endpoint.starts_with("http://localhost") {
-            return Err("run against the local emulator: . infra/scripts/local-env.sh".into());
-        }
-        let run = ulid::Ulid::new().to_string().to_lowercase();
-        let store = DynamoStore::from_env(&Config {
-            versions_table: format!("bench-{run}-versions"),
-            tokens_table: format!("bench-{run}-tokens"),
-        })
-        .await;
+/// Refuses anything but a local emulator: the benches create and drop
+/// tables.
+pub fn require_local_emulator() -> Result<(), Error> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
+    if !endpoint.starts_with("http://127.0.0.1") && !endpoint.starts_with("http://localhost") {
+        return Err("run against the local emulator: . infra/scripts/local-env.sh".into());
+    }
+    Ok(())
+}
+
+/// Table names unique to this run, so a run never meets another's data.
+pub fn fresh_tables() -> Config {
+    let run = ulid::Ulid::new().to_string().to_lowercase();
+    Config {
+        versions_table: format!("bench-{run}-versions"),
+        tokens_table: format!("bench-{run}-tokens"),
+    }
+}
+
+/// What every bench seeds first: a team, its member, a project of the team
+/// and a read PAT of the member.
+pub struct Tenant {
+    pub team: TeamId,
+    pub user: UserId,
+    pub project: ProjectId,
+    pub pat: IssuedPat,
+}
+
+impl Tenant {
+    /// Creates `store`'s tables and seeds the tenant in them.
+    pub async fn seed(store: &DynamoStore, now: Timestamp) -> Result<Self, Error> {
         store.create_tables().await?;
-        let now = Timestamp::now();
         let team = TeamId::generate();
         store
             .create_team(&Team {
@@ -53,33 +71,65 @@ impl Seeded {
                 created_at: now,
             })
             .await?;
-        let user = UserId::parse(&format!("bench-{run}"))?;
+        let user = UserId::parse("bench-user")?;
         store.add_member(&team, &user).await?;
-        let project = Project {
-            id: ProjectId::generate(),
-            team_id: team.clone(),
-            name: Name::parse("Bench project")?,
-            created_at: now,
-        };
-        store.create_project(&project).await?;
-        let api_key = PlainSecret::generate(SecretKind::ApiKey)?;
+        let project = ProjectId::generate();
         store
-            .create_api_key(
-                &api_key.hash(),
-                &ApiKeyRecord {
-                    project_id: project.id.clone(),
-                    team_id: team.clone(),
-                    created_at: now,
-                },
-            )
+            .create_project(&Project {
+                id: project.clone(),
+                team_id: team.clone(),
+                name: Name::parse("Bench project")?,
+                created_at: now,
+            })
             .await?;
         let scopes = Scopes::new([Scope::VersionsRead]).ok_or("no scopes")?;
         let pat = issue_pat(user.clone(), "bench".into(), scopes, 1, now)?;
         store
             .create_pat(&pat.secret.hash(), &pat.secret.hint(), &pat.record)
             .await?;
+        Ok(Self {
+            team,
+            user,
+            project,
+            pat,
+        })
+    }
+}
+
+/// The emulator keeps tables in memory: give the space back.
+pub async fn drop_tables(store: &DynamoStore) -> Result<(), Error> {
+    for table in [store.versions_table(), store.tokens_table()] {
+        store
+            .client()
+            .delete_table()
+            .table_name(table)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+impl Seeded {
+    /// Creates fresh tables through the process environment's emulator
+    /// endpoint and seeds them.
+    pub async fn new() -> Result<Self, Error> {
+        require_local_emulator()?;
+        let store = DynamoStore::from_env(&fresh_tables()).await;
+        let now = Timestamp::now();
+        let tenant = Tenant::seed(&store, now).await?;
+        let api_key = PlainSecret::generate(SecretKind::ApiKey)?;
+        store
+            .create_api_key(
+                &api_key.hash(),
+                &ApiKeyRecord {
+                    project_id: tenant.project.clone(),
+                    team_id: tenant.team.clone(),
+                    created_at: now,
+                },
+            )
+            .await?;
         let body = json!({
-            "project": project.id.as_str(),
+            "project": tenant.project.as_str(),
             "appName": "Wallpaper App",
             "appVersion": "1.0.0",
             "platform": "android",
@@ -88,32 +138,24 @@ impl Seeded {
             "message": "Please upgrade.",
             "messageLocale": {"fr": "Veuillez mettre à jour."},
         });
-        let record = VersionFields::parse(&body, Intent::Create, &project.id)?
-            .into_new_record(project.id.clone(), now);
+        let record = VersionFields::parse(&body, Intent::Create, &tenant.project)?
+            .into_new_record(tenant.project.clone(), now);
         store.create_version(&record).await?;
         Ok(Self {
             store,
-            team,
-            user,
-            project: project.id,
+            team: tenant.team,
+            user: tenant.user,
+            project: tenant.project,
             version: record.id,
             api_key,
-            pat: pat.secret,
-            token: pat.record.token_id,
+            pat: tenant.pat.secret,
+            token: tenant.pat.record.token_id,
         })
     }
 
     /// The emulator keeps tables in memory: give the space back.
     pub async fn drop_tables(&self) -> Result<(), Error> {
-        for table in [self.store.versions_table(), self.store.tokens_table()] {
-            self.store
-                .client()
-                .delete_table()
-                .table_name(table)
-                .send()
-                .await?;
-        }
-        Ok(())
+        drop_tables(&self.store).await
     }
 
     pub fn config(&self) -> Config {

@@ -1,43 +1,27 @@
-//! Listing cost against the project's size: page 1 (limit 10, sorted by
-//! appVersion) of a project holding 10,000 versions, through the whole
-//! function (auth, access, the paginated Query, parsing, sorting, JSON),
-//! next to the raw paginated Query of that partition alone.
-//!
-//! Needs the local emulator (`. infra/scripts/local-env.sh`):
-//!
-//! ```text
-//! cargo run --release -p versions --example list_bench [-- VERSIONS ITERATIONS]   # 10000 5
-//! ```
-//!
-//! Writes its figures as JSON to stdout and `target/bench/versions_list.json`.
+//! `aau-bench list VERSIONS ITERATIONS`: listing cost against the project's
+//! size. Page 1 (limit 10, sorted by appVersion) of a project holding
+//! VERSIONS versions, through the whole versions function (auth, access,
+//! the paginated Query, parsing, sorting, JSON), next to the raw paginated
+//! Query of that partition alone. Needs the local emulator.
 
 use std::time::{Duration, Instant};
 
-use app_upgrade::Config;
-use app_upgrade::auth::{Scope, Scopes, issue_pat};
 use app_upgrade::domain::body::{Intent, VersionFields};
-use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
-use app_upgrade::store::keys;
-use app_upgrade::store::{CredentialWriter, DirectoryStore, DynamoStore, Project, Team};
+use app_upgrade::domain::{ProjectId, Timestamp};
+use app_upgrade::store::{DynamoStore, keys};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::Request;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use crate::round2;
+use crate::workload::{Error, Tenant, drop_tables, fresh_tables, require_local_emulator};
 
 const SEED_CONCURRENCY: usize = 4;
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), Error> {
-    let mut args = std::env::args().skip(1);
-    let versions: usize = args.next().map_or(Ok(10_000), |a| a.parse())?;
-    let iterations: usize = args.next().map_or(Ok(5), |a| a.parse())?;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default();
-    if !endpoint.starts_with("http://127.0.0.1") && !endpoint.starts_with("http://localhost") {
-        return Err("run against the local emulator: . infra/scripts/local-env.sh".into());
-    }
-
-    let run = ulid::Ulid::new().to_string().to_lowercase();
+/// Seeds fresh tables, measures, drops the tables and returns the figures.
+pub async fn run(versions: usize, iterations: usize) -> Result<Value, Error> {
+    require_local_emulator()?;
     // The functions' 5 s operation budget is for DynamoDB; the emulator
     // needs longer for a 1 MB page. Both measurements share this client.
     let sdk = app_upgrade::store::dynamo::load_sdk_config().await;
@@ -51,39 +35,10 @@ async fn main() -> Result<(), Error> {
             )
             .build(),
     );
-    let store = DynamoStore::new(
-        client,
-        &Config {
-            versions_table: format!("bench-{run}-versions"),
-            tokens_table: format!("bench-{run}-tokens"),
-        },
-    );
-    store.create_tables().await?;
-    let now = Timestamp::now();
-    let team = TeamId::generate();
-    store
-        .create_team(&Team {
-            id: team.clone(),
-            name: Name::parse("Bench")?,
-            created_at: now,
-        })
-        .await?;
-    let user = UserId::parse("bench-user")?;
-    store.add_member(&team, &user).await?;
-    let project = ProjectId::generate();
-    store
-        .create_project(&Project {
-            id: project.clone(),
-            team_id: team.clone(),
-            name: Name::parse("Bench project")?,
-            created_at: now,
-        })
-        .await?;
-    let scopes = Scopes::new([Scope::VersionsRead]).ok_or("no scopes")?;
-    let pat = issue_pat(user, "bench".into(), scopes, 1, now)?;
-    store
-        .create_pat(&pat.secret.hash(), &pat.secret.hint(), &pat.record)
-        .await?;
+    let store = DynamoStore::new(client, &fresh_tables());
+    let Tenant {
+        team, project, pat, ..
+    } = Tenant::seed(&store, Timestamp::now()).await?;
 
     // BatchWriteItem of version and identity items, as the store writes
     // them: the emulator copies a whole table per transaction, so seeding
@@ -91,7 +46,7 @@ async fn main() -> Result<(), Error> {
     let seeding = Instant::now();
     let mut records = Vec::with_capacity(versions);
     for i in 0..versions {
-        let body = serde_json::json!({
+        let body = json!({
             "project": project.as_str(),
             "appName": format!("App {}", i % 7),
             "appVersion": format!("{}.{}.{}", i % 13, i % 101, i),
@@ -143,7 +98,7 @@ async fn main() -> Result<(), Error> {
         let response = app.clone().oneshot(request).await?;
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
         let list_time = started.elapsed();
-        let page: serde_json::Value = serde_json::from_slice(&body)?;
+        let page: Value = serde_json::from_slice(&body)?;
         if page["totalResults"] != versions || page["results"].as_array().map(Vec::len) != Some(10)
         {
             return Err(format!("unexpected page: {}", truncate(&page.to_string())).into());
@@ -155,33 +110,18 @@ async fn main() -> Result<(), Error> {
     }
 
     let (raw_ms, list_ms) = (median_ms(&mut raw), median_ms(&mut listed));
-    let figures = serde_json::json!({
+    drop_tables(&store).await?;
+    Ok(json!({
         "benchmark": "versions_list_page1_limit10_sortBy_appVersion",
         "versions": versions,
         "iterations": iterations,
-        "seed_seconds": round(seed_secs),
-        "raw_query_median_ms": round(raw_ms),
-        "list_handler_median_ms": round(list_ms),
-        "ratio": round(list_ms / raw_ms),
-        "raw_query_ms": raw.iter().map(|d| round(ms(*d))).collect::<Vec<_>>(),
-        "list_handler_ms": listed.iter().map(|d| round(ms(*d))).collect::<Vec<_>>(),
-    });
-    let text = serde_json::to_string_pretty(&figures)?;
-    println!("{text}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("versions_list.json"), format!("{text}\n"))?;
-
-    // The emulator keeps tables in memory: give the space back.
-    for table in [store.versions_table(), store.tokens_table()] {
-        store
-            .client()
-            .delete_table()
-            .table_name(table)
-            .send()
-            .await?;
-    }
-    Ok(())
+        "seed_seconds": round2(seed_secs),
+        "raw_query_median_ms": round2(raw_ms),
+        "list_handler_median_ms": round2(list_ms),
+        "ratio": round2(list_ms / raw_ms),
+        "raw_query_ms": raw.iter().map(|d| round2(ms(*d))).collect::<Vec<_>>(),
+        "list_handler_ms": listed.iter().map(|d| round2(ms(*d))).collect::<Vec<_>>(),
+    }))
 }
 
 /// The partition's version items, every page, with nothing done to them.
@@ -215,10 +155,6 @@ fn ms(d: Duration) -> f64 {
 fn median_ms(samples: &mut [Duration]) -> f64 {
     samples.sort_unstable();
     samples.get(samples.len() / 2).map_or(f64::NAN, |d| ms(*d))
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 fn truncate(s: &str) -> &str {
