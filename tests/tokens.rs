@@ -32,6 +32,11 @@ async fn create(app: &axum::Router, sub: &UserId, body: Value) -> Reply {
     .await
 }
 
+/// Creates a `versions:read` token named `name`.
+async fn create_read(app: &axum::Router, sub: &UserId, name: &str) -> Reply {
+    create(app, sub, json!({"name": name, "scopes": ["versions:read"]})).await
+}
+
 async fn list(app: &axum::Router, sub: &UserId) -> Vec<Value> {
     let reply = send(app, event("GET", TOKENS, Some(sub.as_str()), &[], None)).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
@@ -108,12 +113,7 @@ async fn create_returns_the_token_once_and_stores_only_its_hash() {
     let app = tokens::app(store.clone());
     let owner = user("creator");
     let before = Timestamp::now();
-    let reply = create(
-        &app,
-        &owner,
-        json!({"name": "  GitHub Actions production ", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let reply = create_read(&app, &owner, "  GitHub Actions production ").await;
     assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
     assert_eq!(reply.headers["cache-control"], "no-store");
     let body = &reply.json;
@@ -245,12 +245,7 @@ async fn names_are_unique_among_an_accounts_live_tokens() {
         Timestamp::now().plus_days(-5),
     )
     .await;
-    let reply = create(
-        &app,
-        &alice,
-        json!({"name": "OLD", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let reply = create_read(&app, &alice, "OLD").await;
     assert_eq!(reply.status, StatusCode::CREATED);
 }
 
@@ -259,12 +254,7 @@ async fn account_routes_trust_only_the_authorizer_claims() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
     let owner = user("owner");
-    let created = create(
-        &app,
-        &owner,
-        json!({"name": "ci", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let created = create_read(&app, &owner, "ci").await;
     let id = created.json["id"].as_str().expect("id").to_owned();
 
     let no_claims = [
@@ -292,24 +282,14 @@ async fn list_shows_only_the_accounts_tokens_without_secrets() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
     let (owner, other) = (user("owner"), user("other"));
-    let first = create(
-        &app,
-        &owner,
-        json!({"name": "first", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let first = create_read(&app, &owner, "first").await;
     let second = create(
         &app,
         &owner,
         json!({"name": "second", "scopes": ["versions:read", "versions:write"], "expiresInDays": 7}),
     )
     .await;
-    let theirs = create(
-        &app,
-        &other,
-        json!({"name": "theirs", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let theirs = create_read(&app, &other, "theirs").await;
     let expired = stored_token(
         &store,
         &owner,
@@ -367,12 +347,7 @@ async fn create_use_revoke_then_401() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
     let (owner, other) = (user("owner"), user("other"));
-    let created = create(
-        &app,
-        &owner,
-        json!({"name": "ci", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let created = create_read(&app, &owner, "ci").await;
     let token = token_of(&created);
     let id = created.json["id"].as_str().expect("id");
     assert_eq!(is_live(&store, &token).await, Ok(()));
@@ -403,12 +378,7 @@ async fn create_use_revoke_then_401() {
         "entry and name lock are gone"
     );
     // The name is free again.
-    let again = create(
-        &app,
-        &owner,
-        json!({"name": "CI", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let again = create_read(&app, &owner, "CI").await;
     assert_eq!(again.status, StatusCode::CREATED);
 }
 
@@ -426,12 +396,7 @@ async fn revoking_an_expired_token_keeps_its_names_new_owner() {
         Timestamp::now().plus_days(-5),
     )
     .await;
-    let new = create(
-        &app,
-        &owner,
-        json!({"name": "ci", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let new = create_read(&app, &owner, "ci").await;
     assert_eq!(new.status, StatusCode::CREATED);
 
     let reply = revoke(&app, &owner, old.record.token_id.as_str()).await;
@@ -444,12 +409,7 @@ async fn revoking_an_expired_token_keeps_its_names_new_owner() {
         None
     );
     assert_eq!(is_live(&store, &token_of(&new)).await, Ok(()));
-    let dup = create(
-        &app,
-        &owner,
-        json!({"name": "ci", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let dup = create_read(&app, &owner, "ci").await;
     assert_eq!(
         dup.status,
         StatusCode::CONFLICT,
@@ -499,12 +459,7 @@ async fn self_rotation_swaps_the_token_atomically() {
     // The old token cannot rotate again; the name moved to the new token.
     let again = send(&app, bearer_event("POST", ROTATE, old.expose())).await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
-    let dup = create(
-        &app,
-        &owner,
-        json!({"name": "Deploy", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let dup = create_read(&app, &owner, "Deploy").await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     // Revoking the rotated token frees the name.
     let id = reply.json["id"].as_str().expect("id");
@@ -520,12 +475,7 @@ async fn concurrent_rotations_of_one_token_have_one_winner() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
     let owner = user("ci");
-    let created = create(
-        &app,
-        &owner,
-        json!({"name": "race", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let created = create_read(&app, &owner, "race").await;
     let old = token_of(&created);
     let (a, b, c) = tokio::join!(
         send(&app, bearer_event("POST", ROTATE, old.expose())),
@@ -837,12 +787,7 @@ async fn no_secret_reaches_the_logs() {
         fx.api_key.clone(),
     ];
 
-    let created = create(
-        &app,
-        &fx.user,
-        json!({"name": "logged", "scopes": ["versions:read"]}),
-    )
-    .await;
+    let created = create_read(&app, &fx.user, "logged").await;
     assert_eq!(created.status, StatusCode::CREATED);
     let token = token_of(&created);
     secrets.push(token.clone());
