@@ -25,12 +25,10 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use app_upgrade::auth::{ApiKeyRecord, PlainSecret, SecretKind};
+use app_upgrade::auth::{PlainSecret, SecretKind};
 use app_upgrade::domain::{
-    AppName, AppVersion, CustomValue, Environment, Platform, ProjectId, TeamId, Timestamp,
-    VersionId, VersionRecord,
+    AppName, AppVersion, CustomValue, Environment, Platform, Timestamp, VersionId, VersionRecord,
 };
-use app_upgrade::store::Credential;
 use axum::routing::get;
 use check::CHECK_PATH;
 use check::memory::MemoryStore;
@@ -139,15 +137,7 @@ where
 
 fn seeded_store(key: &PlainSecret) -> MemoryStore {
     let store = MemoryStore::default();
-    let project = ProjectId::generate();
-    store.add_credential(
-        key.hash(),
-        Credential::ApiKey(ApiKeyRecord {
-            project_id: project.clone(),
-            team_id: TeamId::generate(),
-            created_at: Timestamp::now(),
-        }),
-    );
+    let project = store.add_api_key(key);
     // A realistic scope: a few ranges and exact versions, attributes and
     // locales; the event's request (1.0.0+5, country=US, fr_CA) matches
     // several, and precedence picks the exact one with an attribute.

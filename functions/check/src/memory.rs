@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use app_upgrade::auth::SecretHash;
-use app_upgrade::domain::{Environment, Platform, ProjectId, Timestamp, VersionRecord};
+use app_upgrade::auth::{ApiKeyRecord, PlainSecret, SecretHash};
+use app_upgrade::domain::{Environment, Platform, ProjectId, TeamId, Timestamp, VersionRecord};
 use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError};
 
 #[derive(Debug, Default)]
@@ -23,6 +23,21 @@ pub struct MemoryStore(Arc<Inner>);
 impl MemoryStore {
     pub fn add_credential(&self, hash: SecretHash, credential: Credential) {
         lock(&self.0.credentials).push((hash, credential));
+    }
+
+    /// Adds `key` as the API key of a new project of a new team; returns
+    /// the project.
+    pub fn add_api_key(&self, key: &PlainSecret) -> ProjectId {
+        let project = ProjectId::generate();
+        self.add_credential(
+            key.hash(),
+            Credential::ApiKey(ApiKeyRecord {
+                project_id: project.clone(),
+                team_id: TeamId::generate(),
+                created_at: Timestamp::now(),
+            }),
+        );
+        project
     }
 
     /// Adds or replaces (by id) a version.

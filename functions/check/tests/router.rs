@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app_upgrade::auth::{ApiKeyRecord, PlainSecret, Scope, Scopes, SecretKind, issue_pat};
+use app_upgrade::auth::{PlainSecret, Scope, Scopes, SecretKind, issue_pat};
 use app_upgrade::domain::{
-    AppName, AppVersion, CustomValue, Environment, Platform, ProjectId, TeamId, Timestamp, UserId,
+    AppName, AppVersion, CustomValue, Environment, Platform, ProjectId, Timestamp, UserId,
     VersionId, VersionRecord,
 };
 use app_upgrade::store::Credential;
@@ -34,16 +34,8 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let store = MemoryStore::default();
-        let project = ProjectId::generate();
         let key = PlainSecret::generate(SecretKind::ApiKey).expect("randomness");
-        store.add_credential(
-            key.hash(),
-            Credential::ApiKey(ApiKeyRecord {
-                project_id: project.clone(),
-                team_id: TeamId::generate(),
-                created_at: Timestamp::now(),
-            }),
-        );
+        let project = store.add_api_key(&key);
         let clock = Arc::new(ManualClock::default());
         let limits = CacheLimits {
             ttl: Duration::from_secs(30),
