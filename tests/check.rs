@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use app_upgrade::Config;
-use app_upgrade::auth::{PlainSecret, SecretKind};
-use app_upgrade::domain::{CustomValue, Environment, Platform, ProjectId};
+use app_upgrade::domain::{CustomValue, Environment, PlainSecret, Platform, ProjectId, SecretKind};
 use app_upgrade::store::dynamo::load_sdk_config;
 use app_upgrade::store::{CheckStore, DynamoStore};
 use axum::Router;

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use app_upgrade::auth::{PlainSecret, Scope};
-use app_upgrade::domain::{TokenId, VersionId};
+use app_upgrade::domain::{PlainSecret, Scope, TokenId, VersionId};
 use app_upgrade::store::{DynamoStore, TokenStore, VersionStore};
 use axum::Router;
 use axum::body::Body;

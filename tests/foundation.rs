@@ -2,8 +2,10 @@
 //! through generation → hash → lookup, damaged tokens cost no read, and the
 //! directory answers access questions in one round trip.
 
-use app_upgrade::auth::{PlainSecret, Scope, Scopes, SecretKind, authenticate_request, issue_pat};
-use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
+use app_upgrade::auth::authenticate_request;
+use app_upgrade::domain::{
+    Name, PlainSecret, ProjectId, Scope, Scopes, SecretKind, TeamId, Timestamp, UserId, issue_pat,
+};
 use app_upgrade::store::{
     Credential, CredentialStore, CredentialWriter, DirectoryStore, Project, StoreError, Team,
 };
@@ -80,10 +82,7 @@ async fn expired_tokens_are_rejected() {
         long_ago,
     )
     .expect("random");
-    fx.store
-        .create_pat(&issued.secret.hash(), &issued.secret.hint(), &issued.record)
-        .await
-        .expect("stored");
+    fx.store.create_pat(&issued).await.expect("stored");
     let err = authenticate_request(&fx.store, &bearer(issued.secret.expose()), Timestamp::now())
         .await
         .expect_err("expired");
@@ -105,10 +104,7 @@ async fn token_names_are_unique_per_owner_among_live_tokens() {
         Timestamp::now(),
     )
     .expect("random");
-    let result = fx
-        .store
-        .create_pat(&again.secret.hash(), &again.secret.hint(), &again.record)
-        .await;
+    let result = fx.store.create_pat(&again).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
     assert_eq!(
         fx.store

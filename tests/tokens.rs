@@ -3,11 +3,8 @@
 //! atomic self-rotation, expiry, `lastUsedAt` throttling, the fixture events
 //! under `infra/events/`, and that no secret ever reaches the logs.
 
-use app_upgrade::auth::{
-    LAST_USED_GRANULARITY_MS, PlainSecret, Scope, SecretKind, authenticate_pat,
-    authenticate_request,
-};
-use app_upgrade::domain::{Timestamp, UserId};
+use app_upgrade::auth::{LAST_USED_GRANULARITY_MS, authenticate_pat, authenticate_request};
+use app_upgrade::domain::{PlainSecret, Scope, SecretKind, Timestamp, UserId};
 use app_upgrade::store::{Credential, CredentialStore, DynamoStore, TokenStore};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::StatusCode;
@@ -702,14 +699,14 @@ struct ReadsFrom {
 impl CredentialStore for ReadsFrom {
     async fn get_credential(
         &self,
-        hash: &app_upgrade::auth::SecretHash,
+        hash: &app_upgrade::domain::SecretHash,
     ) -> Result<Option<Credential>, app_upgrade::store::StoreError> {
         self.reads.get_credential(hash).await
     }
 
     async fn touch_last_used(
         &self,
-        hash: &app_upgrade::auth::SecretHash,
+        hash: &app_upgrade::domain::SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
     ) -> Result<bool, app_upgrade::store::StoreError> {

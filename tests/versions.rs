@@ -5,9 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use app_upgrade::auth::{PlainSecret, Scope, SecretKind};
-use app_upgrade::domain::body::{Intent, VersionFields};
-use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId, VersionId, VersionRecord};
+use app_upgrade::domain::{
+    Name, PlainSecret, ProjectId, Scope, SecretKind, TeamId, Timestamp, UserId, VersionId,
+    VersionRecord,
+};
 use app_upgrade::store::{
     DirectoryStore, DynamoStore, Project, StoreError, Team, TokenStore, VersionStore,
 };
@@ -17,6 +18,7 @@ use integration_tests::http::{Reply, request, send};
 use integration_tests::versions::fixture_event;
 use integration_tests::{Counting, Fixture, new_token};
 use serde_json::{Value, json};
+use versions::body::{Intent, VersionFields};
 
 struct Api {
     fx: Fixture,
@@ -539,24 +541,16 @@ async fn revoked_and_expired_tokens_are_401() {
     );
     assert_eq!(list(issued.secret).await.status, StatusCode::UNAUTHORIZED);
 
-    let expired = app_upgrade::auth::issue_pat(
+    let expired = app_upgrade::domain::issue_pat(
         api.fx.user.clone(),
         "expired".into(),
-        app_upgrade::auth::Scopes::new([Scope::VersionsRead]).expect("non-empty"),
+        app_upgrade::domain::Scopes::new([Scope::VersionsRead]).expect("non-empty"),
         1,
         Timestamp::now().plus_days(-3),
     )
     .expect("random");
     use app_upgrade::store::CredentialWriter;
-    api.fx
-        .store
-        .create_pat(
-            &expired.secret.hash(),
-            &expired.secret.hint(),
-            &expired.record,
-        )
-        .await
-        .expect("stored");
+    api.fx.store.create_pat(&expired).await.expect("stored");
     let answer = list(expired.secret).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.json["message"], "token has expired");

@@ -32,6 +32,76 @@ impl FieldError {
     }
 }
 
+/// Longest input key (an unknown field, a map entry's name) echoed back in a
+/// field error; a longer one is cut and marked with `…`.
+pub const MAX_ECHOED_KEY_CHARS: usize = 64;
+
+/// Every problem with a request's fields, collected so that one 400 names
+/// them all. The only way to build a 400 with `errors`, and it never builds
+/// one with none.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(
+        &mut self,
+        field: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// An error about an input key the client chose: the field is `prefix`
+    /// then the key, cut to [`MAX_ECHOED_KEY_CHARS`], so whatever was sent
+    /// comes back bounded.
+    pub fn add_key(&mut self, prefix: &str, key: &str, message: impl Into<Cow<'static, str>>) {
+        self.add(format!("{prefix}{}", bounded(key)), message);
+    }
+
+    /// The value, or `None` with `field`'s error recorded.
+    pub fn check<T, M: Into<Cow<'static, str>>>(
+        &mut self,
+        field: &'static str,
+        result: Result<T, M>,
+    ) -> Option<T> {
+        result.map_err(|message| self.add(field, message)).ok()
+    }
+
+    /// How many errors so far: a parser compares counts to tell whether a
+    /// step added any.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `value` when no error was collected, else a 400 listing them all.
+    /// A `None` value with no error would be a parser that rejected a field
+    /// without saying why: a bug, answered as a logged 500, never an empty
+    /// 400.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        match (value, self.0.is_empty()) {
+            (Some(value), true) => Ok(value),
+            (_, false) => Err(ApiError::invalid(self.0)),
+            (None, true) => Err(ApiError::internal(&"a field was rejected without an error")),
+        }
+    }
+}
+
+/// `text` as it may be echoed: at most [`MAX_ECHOED_KEY_CHARS`] characters.
+pub fn bounded(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(MAX_ECHOED_KEY_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
 /// An error answer. Build it with the small constructors below; `?` converts
 /// store errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,8 +134,9 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
-    /// A 400 listing every invalid field at once.
-    pub fn invalid(errors: Vec<FieldError>) -> Self {
+    /// A 400 listing every invalid field at once; built by
+    /// [`FieldErrors::finish`] (or from one [`FieldError`]), never empty.
+    fn invalid(errors: Vec<FieldError>) -> Self {
         let message = match errors.as_slice() {
             [one] => format!("{} {}", one.field, one.message),
             _ => format!("{} fields are invalid", errors.len()),
@@ -78,7 +149,7 @@ impl ApiError {
 
     /// A 400 for one query parameter.
     pub fn bad_param(name: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::invalid(vec![FieldError::new(name, message)])
+        FieldError::new(name, message).into()
     }
 
     pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
@@ -165,6 +236,12 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::invalid(vec![error])
+    }
+}
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {

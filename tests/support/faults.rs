@@ -15,8 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use app_upgrade::Config;
-use app_upgrade::auth::SecretHash;
-use app_upgrade::domain::{AppName, Environment, Platform, ProjectId, TokenId, UserId};
+use app_upgrade::domain::{AppName, Environment, Platform, ProjectId, SecretHash, TokenId, UserId};
 use app_upgrade::store::DynamoStore;
 use app_upgrade::store::dynamo::load_sdk_config;
 use app_upgrade::store::keys;

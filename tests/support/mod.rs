@@ -14,10 +14,10 @@ pub mod versions;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app_upgrade::Config;
-use app_upgrade::auth::{
-    ApiKeyRecord, IssuedPat, PlainSecret, Scope, Scopes, SecretHash, SecretKind, issue_pat,
+use app_upgrade::domain::{
+    ApiKeyRecord, IssuedPat, Name, PlainSecret, ProjectId, Scope, Scopes, SecretHash, SecretKind,
+    TeamId, Timestamp, UserId, issue_pat,
 };
-use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 use app_upgrade::store::{
     Credential, CredentialStore, CredentialWriter, DirectoryStore, DynamoStore, Project,
     StoreError, Team,
@@ -142,10 +142,7 @@ pub async fn new_token(
     let scopes = Scopes::new(scopes.iter().copied()).expect("non-empty");
     let issued =
         issue_pat(user.clone(), name.to_owned(), scopes, 90, Timestamp::now()).expect("random");
-    store
-        .create_pat(&issued.secret.hash(), &issued.secret.hint(), &issued.record)
-        .await
-        .expect("token");
+    store.create_pat(&issued).await.expect("token");
     issued
 }
 

@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use app_upgrade::auth::{IssuedPat, Scope, Scopes, issue_pat};
-use app_upgrade::domain::{Timestamp, UserId};
+use app_upgrade::domain::{IssuedPat, Scope, Scopes, Timestamp, UserId, issue_pat};
 use app_upgrade::store::{CredentialWriter, DynamoStore};
 
 /// A request as `lambda_http` builds it from an API Gateway v2 event: the
@@ -90,10 +89,7 @@ pub async fn stored_token(
         created_at,
     )
     .expect("randomness");
-    store
-        .create_pat(&pat.secret.hash(), &pat.secret.hint(), &pat.record)
-        .await
-        .expect("stored");
+    store.create_pat(&pat).await.expect("stored");
     pat
 }
 

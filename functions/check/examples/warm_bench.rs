@@ -25,9 +25,9 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use app_upgrade::auth::{PlainSecret, SecretKind};
 use app_upgrade::domain::{
-    AppName, AppVersion, CustomValue, Environment, Platform, Timestamp, VersionId, VersionRecord,
+    AppName, AppVersion, CustomValue, Environment, PlainSecret, Platform, SecretKind, Timestamp,
+    VersionId, VersionRecord,
 };
 use axum::routing::get;
 use check::CHECK_PATH;

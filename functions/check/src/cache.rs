@@ -21,8 +21,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use app_upgrade::auth::SecretHash;
-use app_upgrade::domain::ProjectId;
+use app_upgrade::domain::{ProjectId, SecretHash};
 
 use crate::matcher::Candidates;
 
@@ -263,7 +262,7 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app_upgrade::auth::{PlainSecret, SecretKind};
+    use app_upgrade::domain::{PlainSecret, SecretKind};
 
     fn hash() -> SecretHash {
         PlainSecret::generate(SecretKind::ApiKey)

@@ -31,10 +31,10 @@ pub mod query;
 use std::sync::Arc;
 use std::time::Instant;
 
-use app_upgrade::auth::{SecretHash, api_key};
-use app_upgrade::config::{ConfigError, seconds_from_env};
-use app_upgrade::domain::{Environment, Platform, ProjectId, Version};
+use app_upgrade::auth::api_key;
+use app_upgrade::domain::{Environment, Platform, ProjectId, SecretHash, Version};
 use app_upgrade::http::with_fallbacks;
+use app_upgrade::store::config::{ConfigError, seconds_from_env};
 use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError, keys};
 use app_upgrade::{ApiError, auth};
 use axum::Router;

@@ -4,8 +4,10 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use app_upgrade::auth::{ApiKeyRecord, PlainSecret, SecretHash};
-use app_upgrade::domain::{Environment, Platform, ProjectId, TeamId, Timestamp, VersionRecord};
+use app_upgrade::domain::{
+    ApiKeyRecord, Environment, PlainSecret, Platform, ProjectId, SecretHash, TeamId, Timestamp,
+    VersionRecord,
+};
 use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError};
 
 #[derive(Debug, Default)]

@@ -17,7 +17,7 @@
 //!   of at most [`MAX_NAME_CHARS`] and values of at most [`MAX_VALUE_CHARS`]
 //!   characters; beyond that the answer is a 400.
 
-use app_upgrade::{ApiError, FieldError};
+use app_upgrade::{ApiError, FieldErrors};
 
 /// Most `key=value` pairs in one query string.
 pub const MAX_PAIRS: usize = 100;
@@ -151,12 +151,11 @@ impl CheckQuery {
             *slot = Some(value.into_owned());
         }
 
-        let mut missing = Vec::new();
+        let mut errors = FieldErrors::new();
         let mut required = |value: Option<String>, field: &'static str| {
-            if value.is_none() {
-                missing.push(FieldError::new(field, "is required"));
-            }
-            value.unwrap_or_default()
+            errors
+                .check(field, value.ok_or("is required"))
+                .unwrap_or_default()
         };
         let query = Self {
             app_name: required(app_name, "app_name"),
@@ -166,11 +165,7 @@ impl CheckQuery {
             app_language,
             attributes,
         };
-        if missing.is_empty() {
-            Ok(query)
-        } else {
-            Err(ApiError::invalid(missing))
-        }
+        errors.finish(Some(query))
     }
 }
 

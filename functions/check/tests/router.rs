@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app_upgrade::auth::{PlainSecret, Scope, Scopes, SecretKind, issue_pat};
 use app_upgrade::domain::{
-    AppName, AppVersion, CustomValue, Environment, Platform, ProjectId, Timestamp, UserId,
-    VersionId, VersionRecord,
+    AppName, AppVersion, CustomValue, Environment, PlainSecret, Platform, ProjectId, Scope, Scopes,
+    SecretKind, Timestamp, UserId, VersionId, VersionRecord, issue_pat,
 };
 use app_upgrade::store::Credential;
 use axum::Router;

@@ -1,9 +1,9 @@
 //! The create request's body: JSON in, a [`CreateToken`] that cannot be
 //! invalid out, with every problem reported at once.
 
-use app_upgrade::auth::{DEFAULT_PAT_LIFETIME_DAYS, PAT_LIFETIME_DAYS, Scope, Scopes};
-use app_upgrade::domain::Name;
-use app_upgrade::{ApiError, FieldError};
+use app_upgrade::domain::{DEFAULT_PAT_LIFETIME_DAYS, Name, PAT_LIFETIME_DAYS, Scope, Scopes};
+use app_upgrade::error::bounded;
+use app_upgrade::{ApiError, FieldErrors};
 use serde_json::{Map, Value};
 
 /// Largest body accepted: a real create body is about 100 bytes.
@@ -21,37 +21,23 @@ const FIELDS: [&str; 3] = ["name", "scopes", "expiresInDays"];
 
 impl CreateToken {
     pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
-        let mut errors: Vec<FieldError> = body
-            .keys()
-            .filter(|key| !FIELDS.contains(&key.as_str()))
-            .map(|key| FieldError::new(key.clone(), "is not a known field"))
-            .collect();
-        let name = field(&mut errors, "name", parse_name(body.get("name")));
-        let scopes = field(&mut errors, "scopes", parse_scopes(body.get("scopes")));
-        let lifetime_days = field(
-            &mut errors,
-            "expiresInDays",
-            parse_days(body.get("expiresInDays")),
-        );
-        match (name, scopes, lifetime_days) {
-            (Some(name), Some(scopes), Some(lifetime_days)) if errors.is_empty() => Ok(Self {
+        let mut errors = FieldErrors::new();
+        for key in body.keys().filter(|key| !FIELDS.contains(&key.as_str())) {
+            errors.add_key("", key, "is not a known field");
+        }
+        let name = errors.check("name", parse_name(body.get("name")));
+        let scopes = errors.check("scopes", parse_scopes(body.get("scopes")));
+        let lifetime_days = errors.check("expiresInDays", parse_days(body.get("expiresInDays")));
+        let parsed = match (name, scopes, lifetime_days) {
+            (Some(name), Some(scopes), Some(lifetime_days)) => Some(Self {
                 name,
                 scopes,
                 lifetime_days,
             }),
-            _ => Err(ApiError::invalid(errors)),
-        }
+            _ => None,
+        };
+        errors.finish(parsed)
     }
-}
-
-fn field<T>(
-    errors: &mut Vec<FieldError>,
-    name: &'static str,
-    parsed: Result<T, String>,
-) -> Option<T> {
-    parsed
-        .map_err(|message| errors.push(FieldError::new(name, message)))
-        .ok()
 }
 
 fn parse_name(value: Option<&Value>) -> Result<Name, String> {
@@ -80,7 +66,7 @@ fn parse_scopes(value: Option<&Value>) -> Result<Scopes, String> {
     for item in items {
         match item.as_str().map(Scope::parse) {
             Some(Ok(scope)) => scopes.push(scope),
-            _ => unknown.push(item.to_string()),
+            _ => unknown.push(bounded(&item.to_string()).into_owned()),
         }
     }
     if !unknown.is_empty() {

@@ -1,12 +1,12 @@
 //! The handlers: extract → domain → store → response.
 
 use app_upgrade::ApiError;
-use app_upgrade::auth::{
-    IssuedPat, PatRecord, Scopes, authenticate_request, issue_pat, reissue_pat,
+use app_upgrade::auth::authenticate_request;
+use app_upgrade::domain::{
+    IssuedPat, PatRecord, Scopes, Timestamp, TokenId, issue_pat, reissue_pat,
 };
-use app_upgrade::domain::{Timestamp, TokenId};
 use app_upgrade::http::{JsonBody, json};
-use app_upgrade::store::{Replacement, TokenSummary};
+use app_upgrade::store::TokenSummary;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
@@ -101,9 +101,7 @@ pub async fn create_token<S: Store>(
         Timestamp::now(),
     )
     .map_err(no_randomness)?;
-    store
-        .create_pat(&pat.secret.hash(), &pat.secret.hint(), &pat.record)
-        .await?;
+    store.create_pat(&pat).await?;
     tracing::info!(token_id = %pat.record.token_id, "token created");
     Ok(issued(&pat))
 }
@@ -149,17 +147,7 @@ pub async fn rotate_token<S: Store>(
     let principal = authenticate_request(&store, &headers, now).await?;
     let old = &principal.token;
     let pat = reissue_pat(old, now).map_err(no_randomness)?;
-    store
-        .rotate_token(
-            &principal.hash,
-            old,
-            Replacement {
-                hash: &pat.secret.hash(),
-                hint: &pat.secret.hint(),
-                record: &pat.record,
-            },
-        )
-        .await?;
+    store.rotate_token(&principal.hash, old, &pat).await?;
     tracing::info!(
         old_token_id = %old.token_id,
         token_id = %pat.record.token_id,

@@ -14,8 +14,8 @@
 use std::marker::PhantomData;
 
 use app_upgrade::ApiError;
-use app_upgrade::auth::{Scope, authenticate_request};
-use app_upgrade::domain::{ProjectId, TeamId, Timestamp, VersionId};
+use app_upgrade::auth::authenticate_request;
+use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, VersionId};
 use app_upgrade::store::{CredentialStore, DirectoryStore};
 use axum::extract::{FromRequestParts, RawPathParams};
 use http::request::Parts;
@@ -81,10 +81,7 @@ where
     principal.require(scope)?;
 
     let query = Query::parse(parts.uri.query());
-    let team = match query
-        .get("teamId")
-        .map_err(|e| ApiError::invalid(vec![e]))?
-    {
+    let team = match query.get("teamId")? {
         None | Some("") => return Err(ApiError::bad_param("teamId", "is required")),
         Some(team) => TeamId::parse(team).map_err(|_| project_not_found())?,
     };

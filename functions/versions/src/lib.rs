@@ -6,13 +6,12 @@
 //! are [`ApiError`]s all the way.
 
 pub mod admit;
+pub mod body;
 pub mod listing;
 pub mod query;
 
 use app_upgrade::ApiError;
-use app_upgrade::domain::Timestamp;
-use app_upgrade::domain::VersionRecord;
-use app_upgrade::domain::body::{Intent, VersionFields};
+use app_upgrade::domain::{Timestamp, VersionRecord};
 use app_upgrade::http::{JsonBody, json, with_fallbacks};
 use app_upgrade::store::{CredentialStore, DirectoryStore, VersionStore};
 use axum::Router;
@@ -22,6 +21,7 @@ use axum::routing::get;
 use http::{HeaderValue, StatusCode, header};
 
 use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
+use crate::body::{Intent, VersionFields};
 use crate::listing::ListParams;
 
 pub const COLLECTION_PATH: &str = "/api/v1/projects/{projectId}/versions";

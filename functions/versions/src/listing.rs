@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 
 use app_upgrade::domain::VersionRecord;
-use app_upgrade::{ApiError, FieldError};
+use app_upgrade::{ApiError, FieldErrors};
 use serde::Serialize;
 
 use crate::query::Query;
@@ -92,13 +92,10 @@ pub struct ListParams {
 impl ListParams {
     /// Every bad parameter is reported, each by name.
     pub fn parse(query: &Query) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        let mut take = |name: &'static str| match query.get(name) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(e);
-                None
-            }
+        let mut errors = FieldErrors::new();
+        let mut take = |name: &'static str| {
+            let value = query.get(name).map_err(|e| e.message);
+            errors.check(name, value).flatten()
         };
         let (page, limit, sort_by, name, force, active) = (
             take("page"),
@@ -124,11 +121,7 @@ impl ListParams {
             force_upgrade: boolean(force, "forceUpgrade", &mut errors),
             active: boolean(active, "active", &mut errors),
         };
-        if errors.is_empty() {
-            Ok(params)
-        } else {
-            Err(ApiError::invalid(errors))
-        }
+        errors.finish(Some(params))
     }
 
     fn keeps(&self, record: &VersionRecord) -> bool {
@@ -164,38 +157,38 @@ fn number(
     min: u64,
     max: u64,
     default: u64,
-    errors: &mut Vec<FieldError>,
+    errors: &mut FieldErrors,
 ) -> u64 {
     let Some(value) = value else { return default };
     match value.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => n,
         _ => {
-            errors.push(FieldError::new(
+            errors.add(
                 name,
                 if max == u64::MAX {
                     format!("must be an integer of at least {min}")
                 } else {
                     format!("must be an integer from {min} to {max}")
                 },
-            ));
+            );
             default
         }
     }
 }
 
-fn boolean(value: Option<&str>, name: &'static str, errors: &mut Vec<FieldError>) -> Option<bool> {
+fn boolean(value: Option<&str>, name: &'static str, errors: &mut FieldErrors) -> Option<bool> {
     match value? {
         "true" => Some(true),
         "false" => Some(false),
         _ => {
-            errors.push(FieldError::new(name, "must be true or false"));
+            errors.add(name, "must be true or false");
             None
         }
     }
 }
 
 /// `field[:asc|desc]`, comma-separated; a missing direction is ascending.
-fn parse_sort(value: &str, errors: &mut Vec<FieldError>) -> Vec<SortKey> {
+fn parse_sort(value: &str, errors: &mut FieldErrors) -> Vec<SortKey> {
     let mut keys = Vec::new();
     for part in value.split(',') {
         let (field, direction) = match part.split_once(':') {
@@ -206,18 +199,15 @@ fn parse_sort(value: &str, errors: &mut Vec<FieldError>) -> Vec<SortKey> {
             "asc" => false,
             "desc" => true,
             _ => {
-                errors.push(FieldError::new(
-                    "sortBy",
-                    "directions are asc or desc, as in createdAt:desc",
-                ));
+                errors.add("sortBy", "directions are asc or desc, as in createdAt:desc");
                 return keys;
             }
         };
         let Some(field) = SortField::parse(field) else {
-            errors.push(FieldError::new(
+            errors.add(
                 "sortBy",
                 "fields are createdAt, updatedAt, appName, appVersion, platform and environment",
-            ));
+            );
             return keys;
         };
         if keys.iter().all(|k: &SortKey| k.field != field) {

@@ -5,11 +5,10 @@
 use std::process::ExitCode;
 
 use app_upgrade::Config;
-use app_upgrade::auth::{
-    ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, PAT_LIFETIME_DAYS, PlainSecret, Scopes, SecretKind,
-    issue_pat,
+use app_upgrade::domain::{
+    ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, Name, PAT_LIFETIME_DAYS, PlainSecret, ProjectId,
+    Scopes, SecretKind, TeamId, Timestamp, UserId, issue_pat,
 };
-use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 use app_upgrade::store::{CredentialWriter, DirectoryStore, DynamoStore, Project, Team};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
@@ -250,10 +249,7 @@ async fn run(cli: Cli) -> Result<Value, String> {
             }
             let issued = issue_pat(owner, name.to_string(), scopes, expires_in_days, now)
                 .map_err(|e| e.to_string())?;
-            store
-                .create_pat(&issued.secret.hash(), &issued.secret.hint(), &issued.record)
-                .await
-                .map_err(err)?;
+            store.create_pat(&issued).await.map_err(err)?;
             Ok(json!({
                 "id": issued.record.token_id,
                 "token": issued.secret.expose(),

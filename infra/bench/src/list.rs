@@ -6,13 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use app_upgrade::domain::body::{Intent, VersionFields};
 use app_upgrade::domain::{ProjectId, Timestamp};
 use app_upgrade::store::{DynamoStore, keys};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::Request;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use versions::body::{Intent, VersionFields};
 
 use crate::round2;
 use crate::workload::{Error, Tenant, drop_tables, fresh_tables, require_local_emulator};

@@ -5,15 +5,15 @@
 use std::sync::Arc;
 
 use app_upgrade::Config;
-use app_upgrade::auth::{
-    ApiKeyRecord, IssuedPat, PlainSecret, Scope, Scopes, SecretKind, issue_pat,
+use app_upgrade::domain::{
+    ApiKeyRecord, IssuedPat, Name, PlainSecret, ProjectId, Scope, Scopes, SecretKind, TeamId,
+    Timestamp, TokenId, UserId, VersionId, issue_pat,
 };
-use app_upgrade::domain::body::{Intent, VersionFields};
-use app_upgrade::domain::{Name, ProjectId, TeamId, Timestamp, TokenId, UserId, VersionId};
 use app_upgrade::store::{
     CredentialWriter, DirectoryStore, DynamoStore, Project, Team, VersionStore,
 };
 use serde_json::{Value, json};
+use versions::body::{Intent, VersionFields};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -84,9 +84,7 @@ impl Tenant {
             .await?;
         let scopes = Scopes::new([Scope::VersionsRead]).ok_or("no scopes")?;
         let pat = issue_pat(user.clone(), "bench".into(), scopes, 1, now)?;
-        store
-            .create_pat(&pat.secret.hash(), &pat.secret.hint(), &pat.record)
-            .await?;
+        store.create_pat(&pat).await?;
         Ok(Self {
             team,
             user,

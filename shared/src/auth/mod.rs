@@ -1,41 +1,17 @@
-//! Authentication and authorization: secrets, scopes, and turning request
-//! headers into a verified principal.
-
-pub mod scope;
-pub mod secret;
+//! Authentication and authorization: request headers in, a verified
+//! principal (or a 401/403) out. The credentials themselves are domain data.
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
-pub use scope::{Scope, Scopes, UnknownScope, authorize};
-pub use secret::{MalformedSecret, PlainSecret, SecretHash, SecretKind};
-
-use crate::domain::{ProjectId, TeamId, Timestamp, TokenId, UserId};
+use crate::domain::{
+    PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, UserId, authorize,
+};
 use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore};
 
 /// Header the mobile SDKs send the project API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
-
-/// The stored facts about a PAT, as the auth path reads them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatRecord {
-    pub token_id: TokenId,
-    pub owner: UserId,
-    pub name: String,
-    pub scopes: Scopes,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub last_used_at: Option<Timestamp>,
-}
-
-/// The stored facts about a project API key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    pub project_id: ProjectId,
-    pub team_id: TeamId,
-    pub created_at: Timestamp,
-}
 
 /// A request authenticated by a live PAT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,58 +30,6 @@ impl Principal {
         authorize(self.token.scopes, scope)
             .map_err(|missing| ApiError::forbidden(format!("this token lacks the {missing} scope")))
     }
-}
-
-/// Lifetimes a PAT may be created with, in days.
-pub const PAT_LIFETIME_DAYS: std::ops::RangeInclusive<u16> = 1..=366;
-/// Lifetime of a PAT created without `expiresInDays`.
-pub const DEFAULT_PAT_LIFETIME_DAYS: u16 = 90;
-
-/// A freshly issued PAT: the plaintext (shown once) and what is stored.
-#[derive(Debug, Clone)]
-pub struct IssuedPat {
-    pub secret: PlainSecret,
-    pub record: PatRecord,
-}
-
-/// Generates a PAT for `owner`, live from `now` for `lifetime_days`.
-pub fn issue_pat(
-    owner: UserId,
-    name: String,
-    scopes: Scopes,
-    lifetime_days: u16,
-    now: Timestamp,
-) -> Result<IssuedPat, getrandom::Error> {
-    Ok(IssuedPat {
-        secret: PlainSecret::generate(SecretKind::Pat)?,
-        record: PatRecord {
-            token_id: TokenId::generate(),
-            owner,
-            name,
-            scopes,
-            created_at: now,
-            expires_at: now.plus_days(i64::from(lifetime_days)),
-            last_used_at: None,
-        },
-    })
-}
-
-/// A successor for a token being rotated: same owner, name and scopes, and
-/// the same lifetime (`expiresAt - createdAt`) counted from `now`.
-pub fn reissue_pat(old: &PatRecord, now: Timestamp) -> Result<IssuedPat, getrandom::Error> {
-    let lifetime_ms = old.expires_at.unix_millis() - old.created_at.unix_millis();
-    Ok(IssuedPat {
-        secret: PlainSecret::generate(SecretKind::Pat)?,
-        record: PatRecord {
-            token_id: TokenId::generate(),
-            owner: old.owner.clone(),
-            name: old.name.clone(),
-            scopes: old.scopes,
-            created_at: now,
-            expires_at: now.plus_millis(lifetime_ms),
-            last_used_at: None,
-        },
-    })
 }
 
 /// The PAT in `Authorization: Bearer aau_…`, checked for format and checksum

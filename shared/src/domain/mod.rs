@@ -1,7 +1,9 @@
 //! Domain types that can only hold valid values: parse, don't validate.
 
-pub mod body;
+pub mod credential;
 pub mod record;
+pub mod scope;
+pub mod secret;
 pub mod version;
 
 use std::fmt;
@@ -10,7 +12,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use credential::{
+    ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, IssuedPat, PAT_LIFETIME_DAYS, PatRecord, issue_pat,
+    reissue_pat,
+};
 pub use record::{AppVersion, CustomValue, VersionRecord};
+pub use scope::{Scope, Scopes, UnknownScope, authorize};
+pub use secret::{MalformedSecret, PlainSecret, SecretHash, SecretKind};
 pub use version::{Version, VersionError, VersionRule};
 
 /// Why an input was rejected; the message is safe to show the caller.

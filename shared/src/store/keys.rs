@@ -6,9 +6,8 @@
 
 use std::borrow::Cow;
 
-use crate::auth::SecretHash;
 use crate::domain::{
-    AppName, Environment, Platform, ProjectId, TeamId, TokenId, UserId, VersionId,
+    AppName, Environment, Platform, ProjectId, SecretHash, TeamId, TokenId, UserId, VersionId,
 };
 
 pub const PK: &str = "pk";

@@ -42,6 +42,7 @@
 //! API key's hash plus one `Query` on that index.
 
 pub mod check;
+pub mod config;
 pub mod dynamo;
 pub mod keys;
 pub mod tables;
@@ -50,12 +51,14 @@ pub mod versions;
 
 use std::future::Future;
 
-use crate::auth::{ApiKeyRecord, PatRecord, SecretHash};
-use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
+use crate::domain::{
+    ApiKeyRecord, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId, Timestamp, UserId,
+};
 
 pub use check::CheckStore;
+pub use config::Config;
 pub use dynamo::DynamoStore;
-pub use tokens::{Replacement, TokenStore, TokenSummary};
+pub use tokens::{TokenStore, TokenSummary};
 pub use versions::VersionStore;
 
 /// Failures of the backing store, already classified for the HTTP layer.
@@ -131,12 +134,7 @@ pub trait CredentialStore: Send + Sync {
 pub trait CredentialWriter: Send + Sync {
     /// Stores a new PAT's credential, account entry and name lock in one
     /// transaction. `Conflict` when the owner has a live token of that name.
-    fn create_pat(
-        &self,
-        hash: &SecretHash,
-        hint: &str,
-        record: &PatRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_pat(&self, pat: &IssuedPat) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn create_api_key(
         &self,

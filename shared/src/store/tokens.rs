@@ -4,8 +4,7 @@
 
 use std::future::Future;
 
-use crate::auth::{PatRecord, Scopes, SecretHash};
-use crate::domain::{Timestamp, TokenId, UserId};
+use crate::domain::{IssuedPat, PatRecord, Scopes, SecretHash, Timestamp, TokenId, UserId};
 
 use super::StoreError;
 
@@ -21,14 +20,6 @@ pub struct TokenSummary {
     pub last_used_at: Option<Timestamp>,
     /// `aau_…Xy12`.
     pub hint: String,
-}
-
-/// A token replacing another: the new secret's hash and hint, and its record.
-#[derive(Debug, Clone, Copy)]
-pub struct Replacement<'a> {
-    pub hash: &'a SecretHash,
-    pub hint: &'a str,
-    pub record: &'a PatRecord,
 }
 
 /// An account's Personal Access Tokens.
@@ -57,6 +48,6 @@ pub trait TokenStore: Send + Sync {
         &self,
         old_hash: &SecretHash,
         old: &PatRecord,
-        new: Replacement<'_>,
+        new: &IssuedPat,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -1,11 +1,14 @@
 //! Credentials in the tokens table: lookups by secret hash, and creation.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, classify, classify_transaction, from_item, internal, to_item};
-use crate::auth::{ApiKeyRecord, PatRecord, Scopes, SecretHash};
-use crate::domain::{ProjectId, TeamId, Timestamp, TokenId, UserId};
+use super::transact::{Condition, put, transact};
+use super::{DynamoStore, classify, from_item, to_item};
+use crate::domain::{
+    ApiKeyRecord, IssuedPat, PatRecord, ProjectId, Scopes, SecretHash, TeamId, Timestamp, TokenId,
+    UserId,
+};
 use crate::store::{Credential, CredentialStore, CredentialWriter, StoreError, keys};
 
 /// The item keyed by a secret's hash.
@@ -95,15 +98,16 @@ pub(crate) struct AccountTokenItem {
 }
 
 impl AccountTokenItem {
-    pub(crate) fn new(hash: &SecretHash, hint: &str, record: &PatRecord) -> Self {
+    pub(crate) fn new(pat: &IssuedPat) -> Self {
+        let record = &pat.record;
         Self {
             token_id: record.token_id.clone(),
             name: record.name.clone(),
             scopes: record.scopes,
             created_at: record.created_at,
             expires_at: record.expires_at,
-            hint: hint.to_owned(),
-            secret_hash: hash.to_hex(),
+            hint: pat.hint.clone(),
+            secret_hash: pat.hash.to_hex(),
             ttl: ttl(record.expires_at),
         }
     }
@@ -124,21 +128,21 @@ pub(crate) fn ttl(expires_at: Timestamp) -> i64 {
     expires_at.unix_seconds() + 86_400
 }
 
-/// The three puts that store a new PAT, each conditioned so that nothing is
-/// overwritten except an expired name lock.
+/// The three puts that store an issued PAT, each conditioned so that nothing
+/// is overwritten except the name lock that `lock` allows.
 pub(crate) fn pat_puts(
     table: &str,
-    hash: &SecretHash,
-    hint: &str,
-    record: &PatRecord,
+    pat: &IssuedPat,
+    lock: Condition,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let record = &pat.record;
     let owner = &record.owner;
-    let secret = to_item(&keys::secret(hash), &SecretItem::pat(record))?;
+    let secret = to_item(&keys::secret(&pat.hash), &SecretItem::pat(record))?;
     let entry = to_item(
         &keys::account_token(owner, &record.token_id),
-        &AccountTokenItem::new(hash, hint, record),
+        &AccountTokenItem::new(pat),
     )?;
-    let lock = to_item(
+    let lock_item = to_item(
         &keys::token_name_lock(owner, &record.name),
         &NameLockItem {
             token_id: record.token_id.clone(),
@@ -146,26 +150,10 @@ pub(crate) fn pat_puts(
             ttl: ttl(record.expires_at),
         },
     )?;
-    let put = |item, condition: &str| -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .build()
-            .map_err(internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    };
-    let lock_put = Put::builder()
-        .table_name(table)
-        .set_item(Some(lock))
-        .condition_expression("attribute_not_exists(pk) OR expiresAt <= :now")
-        .expression_attribute_values(":now", AttributeValue::S(record.created_at.to_string()));
     Ok(vec![
-        put(secret, "attribute_not_exists(pk)")?,
-        put(entry, "attribute_not_exists(pk)")?,
-        TransactWriteItem::builder()
-            .put(lock_put.build().map_err(internal)?)
-            .build(),
+        put(table, secret, Condition::absent())?,
+        put(table, entry, Condition::absent())?,
+        put(table, lock_item, lock)?,
     ])
 }
 
@@ -236,25 +224,14 @@ fn touch_budget() -> aws_sdk_dynamodb::config::Builder {
 }
 
 impl CredentialWriter for DynamoStore {
-    async fn create_pat(
-        &self,
-        hash: &SecretHash,
-        hint: &str,
-        record: &PatRecord,
-    ) -> Result<(), StoreError> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(pat_puts(&self.tokens_table, hash, hint, record)?))
-            .send()
+    async fn create_pat(&self, pat: &IssuedPat) -> Result<(), StoreError> {
+        // A name lock left by an expired token may be taken over.
+        let lock = Condition::new("attribute_not_exists(pk) OR expiresAt <= :now")
+            .with_s(":now", pat.record.created_at.to_string());
+        let items = pat_puts(&self.tokens_table, pat, lock)?;
+        transact(&self.client, items)
             .await
-            .map_err(classify_transaction)
-            .map_err(|err| match err {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict("a live token with this name already exists".into())
-                }
-                other => other,
-            })?;
-        Ok(())
+            .map_err(|failed| failed.conflict_as("a live token with this name already exists"))
     }
 
     async fn create_api_key(

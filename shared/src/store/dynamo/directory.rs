@@ -1,9 +1,9 @@
 //! Teams, memberships and projects in the versions table.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, classify, from_item, internal, is_code, key_item, to_item};
+use super::{DynamoStore, batch_get, classify, from_item, is_code, key_item, to_item};
 use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 use crate::store::{Access, DirectoryStore, Project, StoreError, Team, keys};
 
@@ -157,51 +157,25 @@ impl DirectoryStore for DynamoStore {
     ) -> Result<Access, StoreError> {
         let member_key = keys::member(team, user);
         let project_key = keys::project(project);
-        let request = KeysAndAttributes::builder()
-            .keys(key_item(&member_key))
-            .keys(key_item(&project_key))
-            .consistent_read(true)
-            .projection_expression("pk, sk, teamId")
-            .build()
-            .map_err(internal)?;
-        let mut pending = Some(request);
+        let items = batch_get(
+            &self.client,
+            &self.versions_table,
+            &[key_item(&member_key), key_item(&project_key)],
+            "pk, sk, teamId",
+        )
+        .await?;
         let mut access = Access {
             is_member: false,
             project_in_team: false,
         };
-        // BatchGetItem may return some keys as unprocessed under load; retry
-        // those a bounded number of times rather than answering 404.
-        for _ in 0..3 {
-            let Some(request) = pending.take() else { break };
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.versions_table, request)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output
-                .responses
-                .and_then(|mut r| r.remove(&self.versions_table))
-                .unwrap_or_default()
-            {
-                let sk = item.get(keys::SK).and_then(|v| v.as_s().ok());
-                if sk == Some(&member_key.sk) {
-                    access.is_member = true;
-                } else if sk == Some(&project_key.sk) {
-                    access.project_in_team =
-                        item.get("teamId") == Some(&AttributeValue::S(team.as_str().to_owned()));
-                }
+        for item in items {
+            let sk = item.get(keys::SK).and_then(|v| v.as_s().ok());
+            if sk == Some(&member_key.sk) {
+                access.is_member = true;
+            } else if sk == Some(&project_key.sk) {
+                access.project_in_team =
+                    item.get("teamId") == Some(&AttributeValue::S(team.as_str().to_owned()));
             }
-            pending = output
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.versions_table))
-                .filter(|k| !k.keys.is_empty());
-        }
-        if pending.is_some() {
-            return Err(StoreError::Unavailable(
-                "BatchGetItem left keys unprocessed".into(),
-            ));
         }
         Ok(access)
     }

@@ -4,6 +4,7 @@ mod check;
 mod credentials;
 mod directory;
 mod tokens;
+mod transact;
 pub(crate) mod version_item;
 mod versions;
 
@@ -19,10 +20,10 @@ use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, ScalarAttributeType,
+    TimeToLiveSpecification,
 };
 use aws_smithy_http_client::Builder as HttpClientBuilder;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
@@ -30,9 +31,9 @@ use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use super::StoreError;
+use super::config::Config;
 use super::keys::{self, Key};
 use super::tables::TableDef;
-use crate::config::Config;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -319,6 +320,66 @@ pub(crate) async fn query_all<T>(
     }
 }
 
+/// `BatchGetItem` takes at most 100 keys per call.
+const BATCH_GET_LIMIT: usize = 100;
+/// Calls per chunk before keys DynamoDB keeps returning unprocessed
+/// (throttling) make the store unavailable.
+const BATCH_GET_ROUNDS: u32 = 5;
+/// Wait before re-sending unprocessed keys, doubled each round: they mean
+/// throttling, and resending at once would meet the same limit.
+const BATCH_GET_BACKOFF: Duration = Duration::from_millis(25);
+
+/// Strongly consistent `BatchGetItem` of `keys` in `table` (any number,
+/// 100 a call), reading `projection`; unprocessed keys are re-sent with
+/// backoff. Items come back in no particular order; missing ones are absent.
+pub(crate) async fn batch_get(
+    client: &Client,
+    table: &str,
+    keys: &[Item],
+    projection: &str,
+) -> Result<Vec<Item>, StoreError> {
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(BATCH_GET_LIMIT) {
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .projection_expression(projection)
+                .build()
+                .map_err(internal)?,
+        );
+        let mut round = 0;
+        while let Some(request) = pending.take() {
+            if round == BATCH_GET_ROUNDS {
+                return Err(StoreError::Unavailable(
+                    "BatchGetItem kept returning unprocessed keys".into(),
+                ));
+            }
+            if round > 0 {
+                tokio::time::sleep(BATCH_GET_BACKOFF * 2u32.pow(round - 1)).await;
+            }
+            round += 1;
+            let output = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(classify)?;
+            found.extend(
+                output
+                    .responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .filter(|k| !k.keys.is_empty());
+        }
+    }
+    Ok(found)
+}
+
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(internal)
 }
@@ -357,39 +418,4 @@ where
         },
         _ => StoreError::Internal(detail),
     }
-}
-
-/// Why each item of a cancelled transaction failed (`"None"` for the items
-/// that did not), when the failure is a cancellation.
-pub(crate) fn cancellation_reasons<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<String> {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-            .cancellation_reasons()
-            .iter()
-            .map(|r| r.code().unwrap_or("None").to_owned())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Classifies a failed `TransactWriteItems`: a lost condition or a race with
-/// another transaction on the same items is a conflict.
-pub(crate) fn classify_transaction<R: std::fmt::Debug>(
-    err: SdkError<TransactWriteItemsError, R>,
-) -> StoreError {
-    let reasons = cancellation_reasons(&err);
-    if reasons
-        .iter()
-        .any(|r| r == "ConditionalCheckFailed" || r == "TransactionConflict")
-    {
-        return StoreError::Conflict("a conditional write failed".into());
-    }
-    if reasons
-        .iter()
-        .any(|r| r == "ThrottlingError" || r == "ProvisionedThroughputExceeded")
-        || is_code(&err, "TransactionInProgressException")
-    {
-        return StoreError::Unavailable(DisplayErrorContext(&err).to_string());
-    }
-    classify(err)
 }

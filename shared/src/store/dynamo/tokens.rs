@@ -3,26 +3,15 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::Deserialize;
 
-use super::credentials::{AccountTokenItem, NameLockItem, SecretItem, ttl};
-use super::{
-    DynamoStore, Item, cancellation_reasons, classify, classify_transaction, from_item, internal,
-    key_item, query_all, to_item,
-};
-use crate::auth::{PatRecord, SecretHash};
-use crate::domain::{Timestamp, TokenId, UserId};
-use crate::store::keys::{self, Key};
-use crate::store::{Replacement, StoreError, TokenStore, TokenSummary};
-
-/// `BatchGetItem` takes at most 100 keys per call.
-const BATCH_GET_LIMIT: usize = 100;
-/// Rounds of re-sending `UnprocessedKeys` before calling the store throttled.
-const BATCH_GET_ROUNDS: usize = 5;
+use super::credentials::{AccountTokenItem, pat_puts};
+use super::transact::{Condition, delete, transact};
+use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all};
+use crate::domain::{IssuedPat, PatRecord, SecretHash, Timestamp, TokenId, UserId};
+use crate::store::keys;
+use crate::store::{StoreError, TokenStore, TokenSummary};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// The slice of a credential item the token list needs.
 #[derive(Deserialize)]
@@ -32,106 +21,18 @@ struct LastUsed {
     last_used_at: Option<Timestamp>,
 }
 
-type TransactError = SdkError<TransactWriteItemsError, HttpResponse>;
-
-/// A transaction item's condition expression and its `:values`.
-#[derive(Clone, Copy)]
-struct Condition<'a>(&'a str, &'a [(&'a str, &'a str)]);
-
-fn values(condition: Condition<'_>) -> Option<HashMap<String, AttributeValue>> {
-    let Condition(_, values) = condition;
-    (!values.is_empty()).then(|| {
-        values
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), AttributeValue::S((*value).to_owned())))
-            .collect()
-    })
-}
-
-fn delete(
-    table: &str,
-    key: &Key,
-    condition: Option<Condition<'_>>,
-) -> Result<TransactWriteItem, StoreError> {
-    let delete = Delete::builder()
-        .table_name(table)
-        .set_key(Some(key_item(key)))
-        .set_condition_expression(condition.map(|c| c.0.to_owned()))
-        .set_expression_attribute_values(condition.and_then(values))
-        .build()
-        .map_err(internal)?;
-    Ok(TransactWriteItem::builder().delete(delete).build())
-}
-
-fn put(table: &str, item: Item, condition: Condition<'_>) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition.0)
-        .set_expression_attribute_values(values(condition))
-        .build()
-        .map_err(internal)?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-// Free functions rather than inherent methods: every store area extends
-// `DynamoStore`, and inherent method names would collide across modules.
-async fn transact(store: &DynamoStore, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
-    store
-        .client
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await
-        .map(|_| ())
-}
-
 /// `lastUsedAt` of each credential, by credential `pk`. Strongly
 /// consistent, like the auth path that writes it.
 async fn last_used(
     store: &DynamoStore,
     hashes: &[SecretHash],
 ) -> Result<HashMap<String, Timestamp>, StoreError> {
+    let keys: Vec<_> = hashes.iter().map(|h| key_item(&keys::secret(h))).collect();
     let mut found = HashMap::new();
-    for chunk in hashes.chunks(BATCH_GET_LIMIT) {
-        let keys: Vec<Item> = chunk.iter().map(|h| key_item(&keys::secret(h))).collect();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .projection_expression("pk, lastUsedAt")
-                .build()
-                .map_err(internal)?,
-        );
-        let mut rounds = 0;
-        while let Some(request) = pending.take() {
-            rounds += 1;
-            if rounds > BATCH_GET_ROUNDS {
-                return Err(StoreError::Unavailable(
-                    "BatchGetItem kept returning unprocessed keys".into(),
-                ));
-            }
-            let output = store
-                .client
-                .batch_get_item()
-                .request_items(&store.tokens_table, request)
-                .send()
-                .await
-                .map_err(classify)?;
-            let items = output
-                .responses
-                .and_then(|mut r| r.remove(&store.tokens_table))
-                .unwrap_or_default();
-            for item in items {
-                let row: LastUsed = from_item(item)?;
-                if let Some(at) = row.last_used_at {
-                    found.insert(row.pk, at);
-                }
-            }
-            pending = output
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&store.tokens_table))
-                .filter(|k| !k.keys.is_empty());
+    for item in batch_get(&store.client, &store.tokens_table, &keys, "pk, lastUsedAt").await? {
+        let row: LastUsed = from_item(item)?;
+        if let Some(at) = row.last_used_at {
+            found.insert(row.pk, at);
         }
     }
     Ok(found)
@@ -141,8 +42,6 @@ fn entry_hash(entry: &AccountTokenItem) -> Result<SecretHash, StoreError> {
     SecretHash::from_hex(&entry.secret_hash)
         .ok_or_else(|| StoreError::Internal(format!("token {} has a bad hash", entry.token_id)))
 }
-
-const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 impl TokenStore for DynamoStore {
     async fn list_tokens(&self, owner: &UserId) -> Result<Vec<TokenSummary>, StoreError> {
@@ -202,39 +101,26 @@ impl TokenStore for DynamoStore {
         // lose cleanly. The name lock goes only if it is still this token's:
         // once a token expires its name may belong to a newer token.
         let table = &self.tokens_table;
-        let id = token.to_string();
         let credential = delete(table, &keys::secret(&hash), None)?;
-        let entry_delete = delete(
-            table,
-            &entry_key,
-            Some(Condition("attribute_exists(pk)", &[])),
-        )?;
+        let entry_delete = delete(table, &entry_key, Some(Condition::present()))?;
         let lock = delete(
             table,
             &keys::token_name_lock(owner, &entry.name),
-            Some(Condition("tokenId = :id", &[(":id", &id)])),
+            Some(Condition::new("tokenId = :id").with_s(":id", token.to_string())),
         )?;
-        let attempt = transact(self, vec![credential.clone(), entry_delete.clone(), lock]).await;
-        let Err(err) = attempt else {
-            return Ok(true);
-        };
-        let reasons = cancellation_reasons(&err);
-        match reasons.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            [_, CONDITION_FAILED, _] => Ok(false),
+        let items = vec![credential.clone(), entry_delete.clone(), lock];
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(true),
+            Err(failed) if failed.condition_failed(1) => Ok(false),
             // Only the lock belongs to someone else now: revoke without it.
-            ["None", "None", CONDITION_FAILED] => {
-                match transact(self, vec![credential, entry_delete]).await {
+            Err(failed) if failed.only_condition_failed(2) => {
+                match transact(&self.client, vec![credential, entry_delete]).await {
                     Ok(()) => Ok(true),
-                    Err(err)
-                        if cancellation_reasons(&err).get(1).map(String::as_str)
-                            == Some(CONDITION_FAILED) =>
-                    {
-                        Ok(false)
-                    }
-                    Err(err) => Err(classify_transaction(err)),
+                    Err(failed) if failed.condition_failed(1) => Ok(false),
+                    Err(failed) => Err(failed.into()),
                 }
             }
-            _ => Err(classify_transaction(err)),
+            Err(failed) => Err(failed.into()),
         }
     }
 
@@ -242,57 +128,21 @@ impl TokenStore for DynamoStore {
         &self,
         old_hash: &SecretHash,
         old: &PatRecord,
-        new: Replacement<'_>,
+        new: &IssuedPat,
     ) -> Result<(), StoreError> {
         let table = &self.tokens_table;
-        let record = new.record;
-        let owner = &record.owner;
-        let old_id = old.token_id.to_string();
-        let lock = NameLockItem {
-            token_id: record.token_id.clone(),
-            expires_at: record.expires_at,
-            ttl: ttl(record.expires_at),
-        };
-        let items = vec![
+        let mut items = vec![
             // Exists-condition: of two concurrent rotations (or a rotation
             // and a revocation) exactly one wins.
-            delete(
-                table,
-                &keys::secret(old_hash),
-                Some(Condition("attribute_exists(pk)", &[])),
-            )?,
+            delete(table, &keys::secret(old_hash), Some(Condition::present()))?,
             delete(table, &keys::account_token(&old.owner, &old.token_id), None)?,
-            put(
-                table,
-                to_item(&keys::secret(new.hash), &SecretItem::pat(record))?,
-                Condition("attribute_not_exists(pk)", &[]),
-            )?,
-            put(
-                table,
-                to_item(
-                    &keys::account_token(owner, &record.token_id),
-                    &AccountTokenItem::new(new.hash, new.hint, record),
-                )?,
-                Condition("attribute_not_exists(pk)", &[]),
-            )?,
-            // The name passes from the old token to the new one.
-            put(
-                table,
-                to_item(&keys::token_name_lock(owner, &record.name), &lock)?,
-                Condition(
-                    "attribute_not_exists(pk) OR tokenId = :old",
-                    &[(":old", &old_id)],
-                ),
-            )?,
         ];
-        transact(self, items)
+        // The name passes from the old token to the new one.
+        let lock = Condition::new("attribute_not_exists(pk) OR tokenId = :old")
+            .with_s(":old", old.token_id.to_string());
+        items.extend(pat_puts(table, new, lock)?);
+        transact(&self.client, items)
             .await
-            .map_err(classify_transaction)
-            .map_err(|err| match err {
-                StoreError::Conflict(_) => {
-                    StoreError::Conflict("the token was revoked or rotated concurrently".into())
-                }
-                other => other,
-            })
+            .map_err(|failed| failed.conflict_as("the token was revoked or rotated concurrently"))
     }
 }

@@ -6,14 +6,12 @@
 //! and every update or delete is conditioned on the revision it read, so two
 //! concurrent writers can never both win.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 
+use super::transact::{Condition, delete, put, transact};
 use super::version_item::{from_version_item, to_version_item};
-use super::{
-    DynamoStore, Item, cancellation_reasons, classify, classify_transaction, internal, key_item,
-    query_all, to_item,
-};
+use super::{DynamoStore, classify, internal, key_item, query_all, to_item};
 use crate::domain::{ProjectId, VersionId, VersionRecord};
 use crate::store::keys::{self, Key};
 use crate::store::{StoreError, VersionStore};
@@ -42,28 +40,6 @@ fn identity_key(record: &VersionRecord) -> Key {
 }
 
 impl DynamoStore {
-    fn put_fresh(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.versions_table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// Replaces a version only while it is still at `revision`.
-    fn put_over(&self, item: Item, revision: u64) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.versions_table)
-            .set_item(Some(item))
-            .condition_expression("revision = :revision")
-            .expression_attribute_values(":revision", AttributeValue::N(revision.to_string()))
-            .build()
-            .map_err(internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
     fn put_identity(&self, record: &VersionRecord) -> Result<TransactWriteItem, StoreError> {
         let item = to_item(
             &identity_key(record),
@@ -71,63 +47,38 @@ impl DynamoStore {
                 version_id: &record.id,
             },
         )?;
-        self.put_fresh(item)
+        put(&self.versions_table, item, Condition::absent())
     }
 
     /// Deletes the identity item of `record`, only while it still names it.
     fn delete_identity(&self, record: &VersionRecord) -> Result<TransactWriteItem, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&identity_key(record))))
-            .condition_expression("versionId = :id")
-            .expression_attribute_values(":id", AttributeValue::S(record.id.to_string()))
-            .build()
-            .map_err(internal)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
-    }
-
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        explain: impl Fn(&[String]) -> Option<&'static str>,
-    ) -> Result<(), StoreError> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let reasons = cancellation_reasons(&err);
-                match classify_transaction(err) {
-                    StoreError::Conflict(_) => Err(StoreError::Conflict(
-                        explain(&reasons).unwrap_or(CHANGED_CONCURRENTLY).to_owned(),
-                    )),
-                    other => Err(other),
-                }
-            }
-        }
+        let names_it = Condition::new("versionId = :id").with_s(":id", record.id.to_string());
+        delete(&self.versions_table, &identity_key(record), Some(names_it))
     }
 }
 
-fn failed(reasons: &[String], index: usize) -> bool {
-    reasons
-        .get(index)
-        .is_some_and(|r| r == "ConditionalCheckFailed")
+/// The version item must still be at the `revision` that was read.
+fn at_revision(revision: u64) -> Condition {
+    Condition::new("revision = :revision")
+        .with(":revision", AttributeValue::N(revision.to_string()))
 }
 
 impl VersionStore for DynamoStore {
     async fn create_version(&self, record: &VersionRecord) -> Result<(), StoreError> {
         let items = vec![
             self.put_identity(record)?,
-            self.put_fresh(to_version_item(record)?)?,
+            put(
+                &self.versions_table,
+                to_version_item(record)?,
+                Condition::absent(),
+            )?,
         ];
         // A lost race between concurrent creates of one identity surfaces as
         // either a failed condition or a transaction conflict: both mean the
         // identity is (being) taken.
-        self.transact(items, |_| Some(IDENTITY_TAKEN)).await
+        transact(&self.client, items)
+            .await
+            .map_err(|failed| failed.conflict_as(IDENTITY_TAKEN))
     }
 
     async fn get_version(
@@ -159,43 +110,41 @@ impl VersionStore for DynamoStore {
             revision: current.revision + 1,
             ..next.clone()
         };
-        let mut items = vec![self.put_over(to_version_item(&stored)?, current.revision)?];
+        let mut items = vec![put(
+            &self.versions_table,
+            to_version_item(&stored)?,
+            at_revision(current.revision),
+        )?];
         if identity_key(current) != identity_key(&stored) {
             items.push(self.delete_identity(current)?);
             items.push(self.put_identity(&stored)?);
         }
-        self.transact(items, |reasons| {
-            if failed(reasons, 0) || failed(reasons, 1) {
-                Some(CHANGED_CONCURRENTLY)
-            } else if failed(reasons, 2) {
-                Some(IDENTITY_TAKEN)
+        transact(&self.client, items).await.map_err(|failed| {
+            if !failed.condition_failed(0)
+                && !failed.condition_failed(1)
+                && failed.condition_failed(2)
+            {
+                failed.conflict_as(IDENTITY_TAKEN)
             } else {
-                None
+                failed.conflict_as(CHANGED_CONCURRENTLY)
             }
-        })
-        .await?;
+        })?;
         Ok(stored)
     }
 
     async fn delete_version(&self, current: &VersionRecord) -> Result<bool, StoreError> {
-        let delete = Delete::builder()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&keys::version(
-                &current.project,
-                &current.id,
-            ))))
-            .condition_expression("revision = :revision")
-            .expression_attribute_values(
-                ":revision",
-                AttributeValue::N(current.revision.to_string()),
-            )
-            .build()
-            .map_err(internal)?;
         let items = vec![
-            TransactWriteItem::builder().delete(delete).build(),
+            delete(
+                &self.versions_table,
+                &keys::version(&current.project, &current.id),
+                Some(at_revision(current.revision)),
+            )?,
             self.delete_identity(current)?,
         ];
-        match self.transact(items, |_| None).await {
+        match transact(&self.client, items)
+            .await
+            .map_err(|failed| failed.conflict_as(CHANGED_CONCURRENTLY))
+        {
             Ok(()) => Ok(true),
             // Tell "deleted concurrently" (404) from "changed concurrently"
             // (409); this extra read happens only on a lost race.

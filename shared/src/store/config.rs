@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::store::tables;
+use super::tables;
 
 /// What every function needs to find its tables. The DynamoDB endpoint is
 /// not here: the SDK reads `AWS_ENDPOINT_URL_DYNAMODB` itself.

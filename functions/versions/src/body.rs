@@ -5,13 +5,16 @@
 //! serde so that one pass can name each missing, mistyped, unknown,
 //! read-only or out-of-bounds field instead of stopping at the first.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::record::{AppVersion, CustomValue, VersionRecord};
-use super::{AppName, Environment, Platform, ProjectId, Timestamp, VersionId};
-use crate::error::{ApiError, FieldError};
+use app_upgrade::domain::{
+    AppName, AppVersion, CustomValue, Environment, Platform, ProjectId, Timestamp, VersionId,
+    VersionRecord,
+};
+use app_upgrade::{ApiError, FieldErrors};
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 pub const MAX_INTERNAL_NOTES_CHARS: usize = 2000;
@@ -84,18 +87,19 @@ impl VersionFields {
         };
         let mut p = Parser {
             body,
-            errors: Vec::new(),
+            errors: FieldErrors::new(),
         };
         for key in body.keys() {
             if READ_ONLY.contains(&key.as_str()) {
-                p.error(key.clone(), "is read-only");
+                p.errors.add_key("", key, "is read-only");
             } else if !KNOWN.contains(&key.as_str()) {
-                p.error(field_name(key), "is not a known field");
+                p.errors.add_key("", key, "is not a known field");
             }
         }
         match (p.string("project", intent == Intent::Create), intent) {
             (Some(given), _) if given != project.as_str() => {
-                p.error("project", "must equal the projectId in the path");
+                p.errors
+                    .add("project", "must equal the projectId in the path");
             }
             _ => {}
         }
@@ -112,11 +116,9 @@ impl VersionFields {
         let custom_attributes = p.custom_attributes();
         let active = p.boolean("active", false);
 
-        match (app_name, app_version, platform, environment, force_upgrade) {
-            (Some(app_name), Some(app_version), Some(platform), Some(environment), Some(force))
-                if p.errors.is_empty() =>
-            {
-                Ok(Self {
+        let fields = match (app_name, app_version, platform, environment, force_upgrade) {
+            (Some(app_name), Some(app_version), Some(platform), Some(environment), Some(force)) => {
+                Some(Self {
                     app_name,
                     app_version,
                     platform,
@@ -129,8 +131,9 @@ impl VersionFields {
                     active: active.map(|a| a.unwrap_or(true)),
                 })
             }
-            _ => Err(ApiError::invalid(p.errors)),
-        }
+            _ => None,
+        };
+        p.errors.finish(fields)
     }
 
     /// A new record of `project` from a create body.
@@ -183,44 +186,29 @@ impl VersionFields {
     }
 }
 
-/// An unknown key as it may be echoed back: bounded, so a huge key does not
-/// come back in the error.
-fn field_name(key: &str) -> String {
-    const MAX: usize = 64;
-    match key.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &key[..cut]),
-        None => key.to_owned(),
-    }
-}
-
 fn too_long(max: usize) -> String {
     format!("must be at most {max} characters")
 }
 
 struct Parser<'a> {
     body: &'a Map<String, Value>,
-    errors: Vec<FieldError>,
+    errors: FieldErrors,
 }
 
 impl<'a> Parser<'a> {
-    fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors
-            .push(FieldError::new(field.into(), message.into()));
-    }
-
     /// A string field; `None` (with an error if `required`) when absent or
     /// null, `None` with an error when not a string.
     fn string(&mut self, field: &'static str, required: bool) -> Option<&'a str> {
         match self.body.get(field) {
             None | Some(Value::Null) => {
                 if required {
-                    self.error(field, "is required");
+                    self.errors.add(field, "is required");
                 }
                 None
             }
             Some(Value::String(s)) => Some(s),
             Some(_) => {
-                self.error(field, "must be a string");
+                self.errors.add(field, "must be a string");
                 None
             }
         }
@@ -233,27 +221,22 @@ impl<'a> Parser<'a> {
         parse: impl Fn(&str) -> Result<T, E>,
     ) -> Option<T> {
         let s = self.string(field, true)?;
-        match parse(s) {
-            Ok(value) => Some(value),
-            Err(err) => {
-                self.error(field, err.to_string());
-                None
-            }
-        }
+        self.errors
+            .check(field, parse(s).map_err(|e| e.to_string()))
     }
 
     /// `None` when absent, `Some(None)` when null.
     fn boolean(&mut self, field: &'static str, required: bool) -> Option<Option<bool>> {
         match self.body.get(field) {
             None | Some(Value::Null) if required => {
-                self.error(field, "is required");
+                self.errors.add(field, "is required");
                 None
             }
             None => None,
             Some(Value::Null) => Some(None),
             Some(Value::Bool(b)) => Some(Some(*b)),
             Some(_) => {
-                self.error(field, "must be true or false");
+                self.errors.add(field, "must be true or false");
                 None
             }
         }
@@ -266,14 +249,14 @@ impl<'a> Parser<'a> {
             Value::String(s) => {
                 let s = s.trim();
                 if s.chars().count() > max {
-                    self.error(field, too_long(max));
+                    self.errors.add(field, too_long(max));
                     None
                 } else {
                     Some(s.to_owned())
                 }
             }
             _ => {
-                self.error(field, "must be a string");
+                self.errors.add(field, "must be a string");
                 None
             }
         }
@@ -289,12 +272,13 @@ impl<'a> Parser<'a> {
         match self.body.get(field)? {
             Value::Null => Some(None),
             Value::Object(map) if map.len() > max => {
-                self.error(field, format!("must have at most {max} entries"));
+                self.errors
+                    .add(field, format!("must have at most {max} entries"));
                 None
             }
             Value::Object(map) => Some(Some(map)),
             _ => {
-                self.error(field, "must be an object");
+                self.errors.add(field, "must be an object");
                 None
             }
         }
@@ -305,38 +289,34 @@ impl<'a> Parser<'a> {
             return Some(BTreeMap::new());
         };
         let mut locales = BTreeMap::new();
-        let mut errors = Vec::new();
+        let errors_before = self.errors.len();
         for (tag, value) in map {
             let tag = tag.trim();
-            let field = format!("messageLocale.{}", field_name(tag));
+            let mut error =
+                |message: Cow<'static, str>| self.errors.add_key("messageLocale.", tag, message);
             if !is_language_tag(tag) {
-                errors.push(FieldError::new(
-                    field,
-                    "is not a language tag such as fr or pt-BR",
-                ));
+                error("is not a language tag such as fr or pt-BR".into());
                 continue;
             }
             if locales
                 .keys()
                 .any(|known: &String| known.eq_ignore_ascii_case(tag))
             {
-                errors.push(FieldError::new(field, "duplicates another language tag"));
+                error("duplicates another language tag".into());
                 continue;
             }
             match value {
-                Value::String(s) if s.trim().is_empty() => {
-                    errors.push(FieldError::new(field, "must not be empty"));
-                }
+                Value::String(s) if s.trim().is_empty() => error("must not be empty".into()),
                 Value::String(s) if s.trim().chars().count() > MAX_MESSAGE_CHARS => {
-                    errors.push(FieldError::new(field, too_long(MAX_MESSAGE_CHARS)));
+                    error(too_long(MAX_MESSAGE_CHARS).into());
                 }
                 Value::String(s) => {
                     locales.insert(tag.to_owned(), s.trim().to_owned());
                 }
-                _ => errors.push(FieldError::new(field, "must be a string")),
+                _ => error("must be a string".into()),
             }
         }
-        self.collect(locales, errors)
+        (self.errors.len() == errors_before).then_some(locales)
     }
 
     fn custom_attributes(&mut self) -> Option<BTreeMap<String, CustomValue>> {
@@ -344,16 +324,18 @@ impl<'a> Parser<'a> {
             return Some(BTreeMap::new());
         };
         let mut attributes = BTreeMap::new();
-        let mut errors = Vec::new();
+        let errors_before = self.errors.len();
         for (name, value) in map {
             let name = name.trim();
-            let field = format!("customAttributes.{}", field_name(name));
+            let mut error = |message: Cow<'static, str>| {
+                self.errors.add_key("customAttributes.", name, message)
+            };
             if let Err(message) = check_attribute_name(name) {
-                errors.push(FieldError::new(field, message));
+                error(message.into());
                 continue;
             }
             if attributes.contains_key(name) {
-                errors.push(FieldError::new(field, "duplicates another attribute"));
+                error("duplicates another attribute".into());
                 continue;
             }
             let parsed = match value {
@@ -376,19 +358,10 @@ impl<'a> Parser<'a> {
                 Ok(value) => {
                     attributes.insert(name.to_owned(), value);
                 }
-                Err(message) => errors.push(FieldError::new(field, message)),
+                Err(message) => error(message.into()),
             }
         }
-        self.collect(attributes, errors)
-    }
-
-    fn collect<T>(&mut self, value: T, errors: Vec<FieldError>) -> Option<T> {
-        if errors.is_empty() {
-            Some(value)
-        } else {
-            self.errors.extend(errors);
-            None
-        }
+        (self.errors.len() == errors_before).then_some(attributes)
     }
 }
 

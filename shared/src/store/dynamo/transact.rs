@@ -1,0 +1,186 @@
+//! `TransactWriteItems`, the one way: conditional puts and deletes as
+//! transaction items, and a cancelled transaction's reasons matched by code.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+
+use super::{Item, classify, internal, is_code, key_item};
+use crate::store::StoreError;
+use crate::store::keys::Key;
+
+/// A condition expression and its `:values`.
+#[derive(Debug, Clone)]
+pub(crate) struct Condition {
+    expression: &'static str,
+    values: Vec<(&'static str, AttributeValue)>,
+}
+
+impl Condition {
+    pub(crate) fn new(expression: &'static str) -> Self {
+        Self {
+            expression,
+            values: Vec::new(),
+        }
+    }
+
+    /// The item must not exist yet.
+    pub(crate) fn absent() -> Self {
+        Self::new("attribute_not_exists(pk)")
+    }
+
+    /// The item must exist.
+    pub(crate) fn present() -> Self {
+        Self::new("attribute_exists(pk)")
+    }
+
+    pub(crate) fn with(mut self, name: &'static str, value: AttributeValue) -> Self {
+        self.values.push((name, value));
+        self
+    }
+
+    pub(crate) fn with_s(self, name: &'static str, value: impl Into<String>) -> Self {
+        self.with(name, AttributeValue::S(value.into()))
+    }
+}
+
+/// A put of `item` into `table`, applied only if `condition` holds.
+pub(crate) fn put(
+    table: &str,
+    item: Item,
+    condition: Condition,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition.expression);
+    for (name, value) in condition.values {
+        put = put.expression_attribute_values(name, value);
+    }
+    Ok(TransactWriteItem::builder()
+        .put(put.build().map_err(internal)?)
+        .build())
+}
+
+/// A delete of `key` from `table`, unconditional when `condition` is `None`.
+pub(crate) fn delete(
+    table: &str,
+    key: &Key,
+    condition: Option<Condition>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut delete = Delete::builder()
+        .table_name(table)
+        .set_key(Some(key_item(key)));
+    if let Some(condition) = condition {
+        delete = delete.condition_expression(condition.expression);
+        for (name, value) in condition.values {
+            delete = delete.expression_attribute_values(name, value);
+        }
+    }
+    Ok(TransactWriteItem::builder()
+        .delete(delete.build().map_err(internal)?)
+        .build())
+}
+
+/// Why one item of a cancelled transaction failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// This item did not fail.
+    None,
+    /// Its condition did not hold.
+    ConditionFailed,
+    /// Another transaction was changing it at the same time.
+    Conflict,
+    /// Throttled.
+    Throttled,
+    Other,
+}
+
+impl Reason {
+    fn from_code(code: Option<&str>) -> Self {
+        match code {
+            None | Some("None") => Self::None,
+            Some("ConditionalCheckFailed") => Self::ConditionFailed,
+            Some("TransactionConflict") => Self::Conflict,
+            Some("ThrottlingError" | "ProvisionedThroughputExceeded") => Self::Throttled,
+            Some(_) => Self::Other,
+        }
+    }
+}
+
+/// A failed `TransactWriteItems`, with one [`Reason`] per item when it was
+/// a cancellation (none otherwise).
+#[derive(Debug)]
+pub(crate) struct Failed {
+    err: SdkError<TransactWriteItemsError, HttpResponse>,
+    reasons: Vec<Reason>,
+}
+
+impl Failed {
+    /// Whether item `index`'s condition did not hold.
+    pub(crate) fn condition_failed(&self, index: usize) -> bool {
+        self.reasons.get(index) == Some(&Reason::ConditionFailed)
+    }
+
+    /// Whether item `index`'s condition, and nothing else, failed.
+    pub(crate) fn only_condition_failed(&self, index: usize) -> bool {
+        self.condition_failed(index)
+            && self
+                .reasons
+                .iter()
+                .enumerate()
+                .all(|(i, r)| i == index || *r == Reason::None)
+    }
+
+    /// A lost condition or a race with another transaction on the same
+    /// items is a conflict; throttling is an outage.
+    pub(crate) fn into_store_error(self) -> StoreError {
+        let has = |reason| self.reasons.contains(&reason);
+        if has(Reason::ConditionFailed) || has(Reason::Conflict) {
+            StoreError::Conflict("a conditional write failed".into())
+        } else if has(Reason::Throttled) || is_code(&self.err, "TransactionInProgressException") {
+            StoreError::Unavailable(DisplayErrorContext(&self.err).to_string())
+        } else {
+            classify(self.err)
+        }
+    }
+
+    /// [`Self::into_store_error`], with `message` for a conflict.
+    pub(crate) fn conflict_as(self, message: &str) -> StoreError {
+        match self.into_store_error() {
+            StoreError::Conflict(_) => StoreError::Conflict(message.to_owned()),
+            other => other,
+        }
+    }
+}
+
+impl From<Failed> for StoreError {
+    fn from(failed: Failed) -> Self {
+        failed.into_store_error()
+    }
+}
+
+/// Runs `items` as one transaction: all or nothing.
+pub(crate) async fn transact(client: &Client, items: Vec<TransactWriteItem>) -> Result<(), Failed> {
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| Reason::from_code(r.code()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Err(Failed { err, reasons })
+        }
+    }
+}
