@@ -53,7 +53,7 @@ emulator-stop: ## Stop the local DynamoDB emulator
 seed: ## Seed demo data into the running emulator, write .local/demo.env (FRESH=1 to re-seed)
 	@$(scripts)/bootstrap.sh
 	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/emulator.sh start
-	cargo build --workspace --bins
+	cargo build --bin aau-admin
 	@DYNAMODB_PORT=$(DYNAMODB_PORT) $(scripts)/seed.sh $(if $(FRESH),--fresh)
 
 fmt: ## Format all Rust code

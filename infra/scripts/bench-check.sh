@@ -13,12 +13,13 @@
 # thread (current_thread runtime). Release profile, as deployed.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 requests="${BENCH_REQUESTS:-10000}"
 rps_requests="${BENCH_RPS_REQUESTS:-200000}"
 
-command -v valgrind >/dev/null || { echo "bench-check: valgrind is required" >&2; exit 1; }
+command -v valgrind >/dev/null || die "valgrind is required"
 cargo build --quiet --release -p check --example warm_bench
 bin="$root/target/release/examples/warm_bench"
 
@@ -32,7 +33,7 @@ per_request() {
   local base total
   base="$(instructions "$1" 0)"
   total="$(instructions "$1" "$requests")"
-  [[ -n "$base" && -n "$total" ]] || { echo "bench-check: callgrind gave no count for $1" >&2; exit 1; }
+  [[ -n "$base" && -n "$total" ]] || die "callgrind gave no count for $1"
   echo $(( (total - base) / requests ))
 }
 

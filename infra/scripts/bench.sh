@@ -21,7 +21,8 @@
 # on exit; nothing else's data is touched.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 out="$root/target/bench"
 skip=",${BENCH_SKIP:-},"
@@ -29,7 +30,6 @@ export DYNAMODB_PORT="${BENCH_DYNAMODB_PORT:-8003}"
 started=$SECONDS
 status=0
 
-say() { printf 'bench: %s\n' "$*" >&2; }
 skipped() { say "$1: not measured: $2"; printf '%s\n' "$2" >"$out/$1.skipped"; }
 wanted() { [[ "$skip" != *",$1,"* ]] || { skipped "$1" "skipped by BENCH_SKIP"; return 1; }; }
 # Runs one piece; a failure is recorded and the other pieces still run.

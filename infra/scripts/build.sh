@@ -5,7 +5,8 @@
 # cargo cannot link aarch64 here.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 # Above this a bootstrap is a sign of a dependency gone wrong (all three
 # measure 5.8-6.1 MB); Lambda itself would take up to 50 MB zipped.
@@ -33,9 +34,9 @@ for name in "${functions[@]}"; do
   size=$(stat -c %s "$bin")
   printf 'build: %-40s %9d bytes\n' "$bin" "$size"
   if ((size > max_bytes)); then
-    echo "build: $bin is larger than $max_bytes bytes" >&2
+    say "$bin is larger than $max_bytes bytes"
     status=1
   fi
 done
-echo "build: ${elapsed}s"
+say "${elapsed}s"
 exit "$status"

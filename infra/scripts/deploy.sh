@@ -10,13 +10,14 @@
 #                             (for aau-admin and smoke tests) from the stack's outputs
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 sam=infra/scripts/sam.sh
 
 # The local-emulator settings of local-env.sh must never reach a deploy.
 if [[ -n "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]]; then
-  echo "deploy: AWS_ENDPOINT_URL_DYNAMODB is set (local-env.sh?); use a fresh shell" >&2
+  say "AWS_ENDPOINT_URL_DYNAMODB is set (local-env.sh?); use a fresh shell"
   exit 1
 fi
 
@@ -52,6 +53,6 @@ infra/scripts/build.sh
 if [[ -f samconfig.toml ]]; then
   exec "$sam" deploy --template-file template.yaml "$@"
 else
-  echo "deploy: no samconfig.toml yet: running sam deploy --guided (see docs/deploy.md)" >&2
+  say "no samconfig.toml yet: running sam deploy --guided (see docs/deploy.md)"
   exec "$sam" deploy --guided --template-file template.yaml --stack-name app-upgrade "$@"
 fi

@@ -12,7 +12,8 @@
 # does not kill it, and its data survives a restart of `make run`.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 port="${DYNAMODB_PORT:-8000}"
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "emulator: error: DYNAMODB_PORT must be a port number, got: $port" >&2; exit 2; }
 url="http://127.0.0.1:$port"
@@ -22,8 +23,6 @@ log_file="$state/moto-$port.log"
 python="$root/.venv/bin/python"
 moto="$root/infra/scripts/moto_serialized.py"
 
-say() { printf 'emulator: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
 
 api() { python3 "$root/infra/scripts/moto_api.py" "$@"; }
 answers() { api ping "$url"; }

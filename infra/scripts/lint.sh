@@ -7,7 +7,8 @@
 #   lint.sh --cfn-lint  cfn-lint only (what `make test` runs; no SAM CLI needed)
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 templates=(template.yaml infra/cloudfront.yaml)
 

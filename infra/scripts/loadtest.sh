@@ -24,7 +24,8 @@
 # phase. Figures and results: target/loadtest/.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 scripts="$root/infra/scripts"
 load="$root/infra/load"
@@ -44,8 +45,6 @@ check_threads=2 check_connections=8
 manage_threads=4 # one connection each: see infra/load/manage.lua
 url="http://127.0.0.1:$API_PORT"
 
-say() { printf 'loadtest: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
 
 for n in "$DYNAMODB_PORT" "$API_PORT" "$checks" "$manage" "$max_seconds"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "ports, counts and LOADTEST_MAX_SECONDS must be numbers, got: $n"

@@ -5,14 +5,15 @@
 # fast and reuses .local/demo.env. `make emulator-stop` stops it.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 scripts="$root/infra/scripts"
 api_port="${API_PORT:-9000}"
 
 # cargo lambda watch exits quietly (status 0) when its port is taken.
 if (exec 3<>"/dev/tcp/127.0.0.1/$api_port") 2>/dev/null; then
-  echo "run: error: port $api_port is already in use (another \`make run\`?):" >&2
+  say "error: port $api_port is already in use (another \`make run\`?):"
   ss -ltnpH "sport = :$api_port" >&2 2>/dev/null || true
   exit 1
 fi
@@ -21,10 +22,10 @@ fi
 # shellcheck source=SCRIPTDIR/local-env.sh
 . "$scripts/local-env.sh"
 "$scripts/emulator.sh" start
-# Build every binary now: otherwise the first request through `cargo lambda
-# watch` waits for a whole build. (watch runs `cargo run --bin NAME`, which
-# reuses these artifacts.)
-cargo build --workspace --bins
+# Build the functions and the seeding CLI now: otherwise the first request
+# through `cargo lambda watch` waits for a whole build. (watch runs
+# `cargo run --bin NAME`, which reuses these artifacts.)
+cargo build --bins -p check -p versions -p tokens -p aau-admin
 API_PORT="$api_port" "$scripts/seed.sh"
 
 printf '\nApp Upgrade API: http://127.0.0.1:%s   DynamoDB emulator: %s\n' "$api_port" "$AWS_ENDPOINT_URL_DYNAMODB"

@@ -9,7 +9,8 @@
 #   seed.sh [--fresh]     --fresh: drop all emulator data and seed again
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=SCRIPTDIR/local-env.sh
 . "$root/infra/scripts/local-env.sh"
 
@@ -21,8 +22,6 @@ stamp_file="${demo_env%.env}.stamp"
 admin="${AAU_ADMIN:-${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin}"
 emulator="$root/infra/scripts/emulator.sh"
 
-say() { printf 'seed: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
 
 "$emulator" status >/dev/null || die "no emulator on port $DYNAMODB_PORT; run: make emulator-start"
 emulator_pid="$(cat "$state/moto-$DYNAMODB_PORT.pid")"
@@ -45,7 +44,7 @@ if [[ "${1:-}" == "--fresh" ]] || (($(item_count "$VERSIONS_TABLE") > 0 || $(ite
 fi
 rm -f "$stamp_file" "$demo_env"
 
-[[ -x "$admin" ]] || die "$admin not built; run: cargo build --workspace --bins"
+[[ -x "$admin" ]] || die "$admin not built; run: cargo build --bin aau-admin"
 
 # Runs aau-admin and prints one field of the JSON object it writes to stdout.
 admin_field() {
