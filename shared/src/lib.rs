@@ -12,6 +12,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod store;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 
 pub use error::{ApiError, FieldError, FieldErrors};
 pub use store::Config;

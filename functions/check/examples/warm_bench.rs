@@ -25,10 +25,9 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use app_upgrade::domain::{
-    AppName, AppVersion, CustomValue, Environment, PlainSecret, Platform, SecretKind, Timestamp,
-    VersionId, VersionRecord,
-};
+use app_upgrade::test_util::version_record;
+
+use app_upgrade::domain::{CustomValue, PlainSecret, SecretKind, VersionRecord};
 use axum::routing::get;
 use check::CHECK_PATH;
 use check::memory::MemoryStore;
@@ -141,37 +140,24 @@ fn seeded_store(key: &PlainSecret) -> MemoryStore {
     // A realistic scope: a few ranges and exact versions, attributes and
     // locales; the event's request (1.0.0+5, country=US, fr_CA) matches
     // several, and precedence picks the exact one with an attribute.
-    let record = |app_version: &str, force: bool, attributes: &[(&str, &[&str])]| {
-        let now = Timestamp::now();
-        VersionRecord {
-            id: VersionId::generate(),
-            project: project.clone(),
-            app_name: AppName::parse("Wallpaper App").unwrap_or_else(|_| unreachable!()),
-            app_version: AppVersion::parse(app_version).unwrap_or_else(|_| unreachable!()),
-            platform: Platform::parse("android").unwrap_or_else(|_| unreachable!()),
-            environment: Environment::parse("production").unwrap_or_else(|_| unreachable!()),
-            force_upgrade: force,
-            message: "A new version is available.".into(),
-            message_locale: BTreeMap::from([
-                ("fr".into(), "Une nouvelle version est disponible.".into()),
-                ("de".into(), "Eine neue Version ist verfügbar.".into()),
-                ("pt-BR".into(), "Uma nova versão está disponível.".into()),
-            ]),
-            custom_attributes: attributes
-                .iter()
-                .map(|(n, vs)| {
-                    (
-                        (*n).to_owned(),
-                        CustomValue::Many(vs.iter().map(|v| (*v).to_owned()).collect()),
-                    )
-                })
-                .collect(),
-            internal_notes: String::new(),
-            active: true,
-            created_at: now,
-            updated_at: now,
-            revision: 1,
-        }
+    let record = |app_version: &str, force: bool, attributes: &[(&str, &[&str])]| VersionRecord {
+        force_upgrade: force,
+        message: "A new version is available.".into(),
+        message_locale: BTreeMap::from([
+            ("fr".into(), "Une nouvelle version est disponible.".into()),
+            ("de".into(), "Eine neue Version ist verfügbar.".into()),
+            ("pt-BR".into(), "Uma nova versão está disponível.".into()),
+        ]),
+        custom_attributes: attributes
+            .iter()
+            .map(|(n, vs)| {
+                (
+                    (*n).to_owned(),
+                    CustomValue::Many(vs.iter().map(|v| (*v).to_owned()).collect()),
+                )
+            })
+            .collect(),
+        ..version_record(&project, app_version)
     };
     for r in [
         record("1.2.0", false, &[]),

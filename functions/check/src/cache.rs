@@ -177,10 +177,6 @@ impl CheckCache {
         }
     }
 
-    pub fn limits(&self) -> &CacheLimits {
-        &self.limits
-    }
-
     pub fn now(&self) -> Instant {
         self.clock.now()
     }
@@ -231,13 +227,14 @@ impl CheckCache {
 }
 
 /// A clock that only moves when told to.
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug)]
 pub struct ManualClock {
     start: Instant,
     offset: Mutex<Duration>,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Default for ManualClock {
     fn default() -> Self {
         Self {
@@ -247,12 +244,14 @@ impl Default for ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     pub fn advance(&self, by: Duration) {
         *self.offset.lock().unwrap_or_else(PoisonError::into_inner) += by;
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.start + *self.offset.lock().unwrap_or_else(PoisonError::into_inner)

@@ -25,6 +25,7 @@
 
 pub mod cache;
 pub mod matcher;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod query;
 
@@ -202,13 +203,9 @@ where
     };
 
     let version = Version::parse(&query.app_version).ok();
-    let best = candidates.as_deref().and_then(|c| {
-        c.best(
-            version.as_ref(),
-            query.app_version.trim(),
-            &query.attributes,
-        )
-    });
+    let best = candidates
+        .as_deref()
+        .and_then(|c| c.best(version.as_ref(), &query.attributes));
     let language = query.app_language.as_deref().map(LanguageTag::parse);
     let body = Answer {
         found: best.is_some(),

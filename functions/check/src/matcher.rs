@@ -14,8 +14,8 @@
 //! shared). Request attributes the record does not mention do not matter.
 //!
 //! A request version that does not parse (SDKs send what the app reports)
-//! is not an error: it can only match an exact record whose text is the same
-//! string.
+//! is not an error: it matches no record (every record's text parses, so no
+//! record can equal it).
 //!
 //! Precedence: an exact version beats a range rule; then more custom
 //! attributes (all of which matched) beat fewer; then `forceUpgrade: true`
@@ -44,7 +44,6 @@ pub struct Scope<'a> {
 #[derive(Debug, Clone)]
 pub struct Candidate {
     rule: VersionRule,
-    text: Box<str>,
     /// Attribute name → the values any of which the request must send.
     attributes: Box<[(Box<str>, Box<[String]>)]>,
     force_upgrade: bool,
@@ -68,7 +67,6 @@ impl Candidate {
         // `pt_BR` and `pt-BR` normalize alike; keep one, deterministically.
         locales.dedup_by(|a, b| a.0 == b.0);
         Self {
-            text: record.app_version.as_str().into(),
             rule: record.app_version.rule().clone(),
             attributes: record
                 .custom_attributes
@@ -87,10 +85,6 @@ impl Candidate {
         self.force_upgrade
     }
 
-    pub fn id(&self) -> &VersionId {
-        &self.id
-    }
-
     fn precedence(&self) -> impl Ord + use<> {
         (
             self.rule.is_exact(),
@@ -101,12 +95,8 @@ impl Candidate {
         )
     }
 
-    fn matches(&self, version: Option<&Version>, raw_version: &str, request: &Attributes) -> bool {
-        let version_matches = match version {
-            Some(v) => self.rule.matches(v),
-            None => self.rule.is_exact() && *self.text == *raw_version,
-        };
-        version_matches
+    fn matches(&self, version: &Version, request: &Attributes) -> bool {
+        self.rule.matches(version)
             && self.attributes.iter().all(|(name, wanted)| {
                 request
                     .get(name)
@@ -154,16 +144,10 @@ impl Candidates {
     }
 
     /// The best record matching the request's version (parsed once by the
-    /// caller, `None` when it does not parse) and attributes.
-    pub fn best(
-        &self,
-        version: Option<&Version>,
-        raw_version: &str,
-        attributes: &Attributes,
-    ) -> Option<&Candidate> {
-        self.0
-            .iter()
-            .find(|c| c.matches(version, raw_version, attributes))
+    /// caller; one that does not parse matches nothing) and attributes.
+    pub fn best(&self, version: Option<&Version>, attributes: &Attributes) -> Option<&Candidate> {
+        let version = version?;
+        self.0.iter().find(|c| c.matches(version, attributes))
     }
 
     pub fn len(&self) -> usize {
@@ -210,9 +194,10 @@ impl LanguageTag {
 
 #[cfg(test)]
 mod tests {
+    use app_upgrade::test_util::version_record;
     use std::collections::BTreeMap;
 
-    use app_upgrade::domain::{AppName, AppVersion, CustomValue};
+    use app_upgrade::domain::CustomValue;
 
     use super::*;
 
@@ -242,21 +227,12 @@ mod tests {
 
         fn record(&self, app_version: &str, message: &str) -> VersionRecord {
             VersionRecord {
-                id: VersionId::generate(),
-                project: self.project.clone(),
-                app_name: AppName::parse("Wallpaper App").expect("valid"),
-                app_version: AppVersion::parse(app_version).expect("valid rule"),
                 platform: self.platform.clone(),
                 environment: self.environment.clone(),
-                force_upgrade: false,
                 message: message.into(),
-                message_locale: BTreeMap::new(),
-                custom_attributes: BTreeMap::new(),
-                internal_notes: String::new(),
-                active: true,
                 created_at: Timestamp::from_unix_millis(1_000),
                 updated_at: Timestamp::from_unix_millis(1_000),
-                revision: 1,
+                ..version_record(&self.project, app_version)
             }
         }
     }
@@ -281,7 +257,7 @@ mod tests {
         let candidates = Candidates::prepare(records, &world.scope("Wallpaper App"));
         let parsed = Version::parse(version).ok();
         candidates
-            .best(parsed.as_ref(), version, request)
+            .best(parsed.as_ref(), request)
             .map(|c| c.message(None).to_owned())
     }
 
@@ -404,7 +380,7 @@ mod tests {
         let none = Attributes::default();
         let found = |app_name| {
             Candidates::prepare(vec![w.record("1.0.0", "m")], &scope(app_name))
-                .best(v.as_ref(), "1.0.0", &none)
+                .best(v.as_ref(), &none)
                 .is_some()
         };
         assert!(found("Wallpaper App"));
@@ -483,16 +459,15 @@ mod tests {
     }
 
     #[test]
-    fn unparsable_request_versions_match_only_the_same_exact_text() {
+    fn unparsable_request_versions_match_nothing() {
         let w = World::new();
         let none = Attributes::default();
-        // Records always hold a parsable rule, so the fallback is a string
-        // comparison that cannot find anything looser than equality.
         assert_eq!(answer(&w, vec![w.record("<9", "r")], "banana", &none), None);
-        let candidates =
-            Candidates::prepare(vec![w.record("1.0.0", "e")], &w.scope("Wallpaper App"));
-        assert!(candidates.best(None, "1.0.0", &none).is_some());
-        assert!(candidates.best(None, "1.0", &none).is_none());
+        // Every record's text parses, so no unparsable request equals one.
+        assert_eq!(
+            answer(&w, vec![w.record("1.0.0", "e")], "1.0.0 beta", &none),
+            None
+        );
     }
 
     #[test]
@@ -509,7 +484,6 @@ mod tests {
         let c = candidates
             .best(
                 Version::parse("1.0.0").ok().as_ref(),
-                "1.0.0",
                 &Attributes::default(),
             )
             .expect("matches");
@@ -539,11 +513,7 @@ mod tests {
         let candidates =
             Candidates::prepare(vec![w.record("1.0.0", "")], &w.scope("Wallpaper App"));
         let c = candidates
-            .best(
-                Version::parse("1").ok().as_ref(),
-                "1",
-                &Attributes::default(),
-            )
+            .best(Version::parse("1").ok().as_ref(), &Attributes::default())
             .expect("matches");
         assert_eq!(c.message(Some(&LanguageTag::parse("fr"))), "");
     }

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app_upgrade::test_util::version_record;
+
 use app_upgrade::domain::{
-    AppName, AppVersion, CustomValue, Environment, PlainSecret, Platform, ProjectId, Scope, Scopes,
-    SecretKind, Timestamp, UserId, VersionId, VersionRecord, issue_pat,
+    CustomValue, PlainSecret, ProjectId, Scope, Scopes, SecretKind, Timestamp, UserId,
+    VersionRecord, issue_pat,
 };
 use app_upgrade::store::Credential;
 use axum::Router;
@@ -59,23 +61,12 @@ impl Harness {
     }
 
     fn version(&self, app_version: &str, force_upgrade: bool, message: &str) -> VersionRecord {
-        let now = Timestamp::now();
         VersionRecord {
-            id: VersionId::generate(),
-            project: self.project.clone(),
-            app_name: AppName::parse("Wallpaper App").expect("valid"),
-            app_version: AppVersion::parse(app_version).expect("valid"),
-            platform: Platform::parse("android").expect("valid"),
-            environment: Environment::parse("production").expect("valid"),
             force_upgrade,
             message: message.into(),
             message_locale: BTreeMap::from([("fr".into(), "Mettez à jour".into())]),
-            custom_attributes: BTreeMap::new(),
             internal_notes: "never sent to apps".into(),
-            active: true,
-            created_at: now,
-            updated_at: now,
-            revision: 1,
+            ..version_record(&self.project, app_version)
         }
     }
 

@@ -62,7 +62,8 @@ impl SortField {
             Self::AppVersion => a
                 .app_version
                 .rule()
-                .cmp(b.app_version.rule())
+                .sort_key()
+                .cmp(&b.app_version.rule().sort_key())
                 .then_with(|| a.app_version.as_str().cmp(b.app_version.as_str())),
             Self::Platform => a.platform.cmp(&b.platform),
             Self::Environment => a.environment.cmp(&b.environment),
@@ -259,29 +260,20 @@ pub fn page(mut records: Vec<VersionRecord>, params: &ListParams) -> Page {
 
 #[cfg(test)]
 mod tests {
-    use app_upgrade::domain::{
-        AppName, AppVersion, Environment, Platform, ProjectId, Timestamp, VersionId,
-    };
+    use app_upgrade::domain::{AppName, ProjectId, Timestamp, VersionId};
+    use app_upgrade::test_util::version_record;
 
     use super::*;
 
     fn record(app: &str, version: &str, created: i64, force: bool, active: bool) -> VersionRecord {
         VersionRecord {
-            id: VersionId::generate(),
-            project: ProjectId::generate(),
             app_name: AppName::parse(app).expect("valid"),
-            app_version: AppVersion::parse(version).expect("valid"),
-            platform: Platform::parse("android").expect("valid"),
-            environment: Environment::parse("production").expect("valid"),
             force_upgrade: force,
-            message: String::new(),
-            message_locale: Default::default(),
-            custom_attributes: Default::default(),
-            internal_notes: String::new(),
             active,
             created_at: Timestamp::from_unix_millis(created),
             updated_at: Timestamp::from_unix_millis(created),
             revision: 0,
+            ..version_record(&ProjectId::generate(), version)
         }
     }
 

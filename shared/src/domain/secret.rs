@@ -110,10 +110,6 @@ impl PlainSecret {
         })
     }
 
-    pub fn kind(&self) -> SecretKind {
-        self.kind
-    }
-
     /// The plaintext, for the one response that shows it.
     pub fn expose(&self) -> &str {
         &self.value

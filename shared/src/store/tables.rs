@@ -11,8 +11,6 @@ pub struct TableDef {
     pub logical_id: &'static str,
     /// Environment variable that carries the deployed table name.
     pub env_var: &'static str,
-    /// Table name used for local runs when the variable is unset.
-    pub local_name: &'static str,
     pub hash_key: &'static str,
     pub range_key: &'static str,
     pub indexes: &'static [IndexDef],
@@ -33,7 +31,6 @@ pub struct IndexDef {
 pub const VERSIONS: TableDef = TableDef {
     logical_id: "VersionsTable",
     env_var: "VERSIONS_TABLE",
-    local_name: "app-upgrade-versions",
     hash_key: "pk",
     range_key: "sk",
     indexes: &[CHECK_INDEX],
@@ -54,7 +51,6 @@ pub const CHECK_INDEX: IndexDef = IndexDef {
 pub const TOKENS: TableDef = TableDef {
     logical_id: "TokensTable",
     env_var: "TOKENS_TABLE",
-    local_name: "app-upgrade-tokens",
     hash_key: "pk",
     range_key: "sk",
     indexes: &[],

@@ -2,8 +2,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::version_item::{from_version_item, to_version_item};
-use super::{DynamoStore, classify, query_all};
+use super::version_item::from_version_item;
+use super::{DynamoStore, query_all};
 use crate::domain::{Environment, Platform, ProjectId, VersionRecord};
 use crate::store::check::CheckStore;
 use crate::store::{StoreError, keys, tables};
@@ -31,12 +31,15 @@ impl CheckStore for DynamoStore {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl DynamoStore {
     /// Writes a version's item as the versions store would, without its
     /// identity item: lets the check's tests seed versions without depending
     /// on the versions function.
-    #[doc(hidden)]
     pub async fn put_version_for_tests(&self, record: &VersionRecord) -> Result<(), StoreError> {
+        use super::classify;
+        use super::version_item::to_version_item;
+
         self.client
             .put_item()
             .table_name(&self.versions_table)

@@ -93,14 +93,8 @@ mod tests {
     use super::*;
 
     fn record(active: bool) -> VersionRecord {
-        let now = Timestamp::now();
+        let range = ">=1.0.0, <1.4.0";
         VersionRecord {
-            id: VersionId::generate(),
-            project: ProjectId::generate(),
-            app_name: AppName::parse("Wallpaper App").expect("valid"),
-            app_version: AppVersion::parse(">=1.0.0, <1.4.0").expect("valid"),
-            platform: Platform::parse("android").expect("valid"),
-            environment: Environment::parse("production").expect("valid"),
             force_upgrade: true,
             message: "Please update".into(),
             message_locale: BTreeMap::from([("fr".into(), "Mettez à jour".into())]),
@@ -111,11 +105,9 @@ mod tests {
                 ),
                 ("os_version".into(), CustomValue::One("12".into())),
             ]),
-            internal_notes: String::new(),
             active,
-            created_at: now,
-            updated_at: now,
             revision: 3,
+            ..crate::test_util::version_record(&ProjectId::generate(), range)
         }
     }
 

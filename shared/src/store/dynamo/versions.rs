@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::transact::{Condition, delete, put, transact};
 use super::version_item::{from_version_item, to_version_item};
-use super::{DynamoStore, classify, internal, key_item, query_all, to_item};
+use super::{DynamoStore, classify, key_item, query_all, to_item};
 use crate::domain::{ProjectId, VersionId, VersionRecord};
 use crate::store::keys::{self, Key};
 use crate::store::{StoreError, VersionStore};
@@ -175,13 +175,14 @@ impl VersionStore for DynamoStore {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl DynamoStore {
     /// Writes records and their identity items with `BatchWriteItem`, 25
     /// items a call, without the uniqueness transaction: for seeding
     /// benchmarks and tests with many versions, where the records are known
-    /// to be distinct. Never used on a request path.
-    #[doc(hidden)]
+    /// to be distinct.
     pub async fn seed_versions(&self, records: &[VersionRecord]) -> Result<(), StoreError> {
+        use super::internal;
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
         let mut requests = Vec::with_capacity(records.len() * 2);
