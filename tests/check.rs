@@ -191,8 +191,8 @@ async fn a_cold_check_makes_two_calls_and_a_warm_one_none() {
         ))
         .await
         .expect("put");
-    let counting = Counting::new(fx.store.clone());
-    let router = check::app(counting.clone());
+    let counting = Counting::new(&fx.store);
+    let router = check::app(counting.store.clone());
     let key = fx.api_key.expose();
     let query = "app_name=Wallpaper+App&app_version=1.0.0&platform=android&environment=production";
 

@@ -572,7 +572,7 @@ async fn expiry_is_enforced_on_every_request() {
 #[tokio::test]
 async fn last_used_is_written_at_most_once_an_hour() {
     let store = fresh_store().await;
-    let counting = Counting::new(store.clone());
+    let counting = Counting::new(&store);
     let owner = user("owner");
     let t0 = Timestamp::now();
     let pat = stored_token(&store, &owner, "ci", &[Scope::VersionsRead], 30, t0).await;
@@ -589,14 +589,18 @@ async fn last_used_is_written_at_most_once_an_hour() {
     assert_eq!(last_used().await, None);
 
     // First use: one write. More uses within the hour: none.
-    authenticate_pat(&counting, &pat.secret, t0)
+    authenticate_pat(&counting.store, &pat.secret, t0)
         .await
         .expect("live");
     assert_eq!(last_used().await, Some(t0));
     for minutes in [1, 30, 59] {
-        authenticate_pat(&counting, &pat.secret, t0.plus_millis(minutes * 60_000))
-            .await
-            .expect("live");
+        authenticate_pat(
+            &counting.store,
+            &pat.secret,
+            t0.plus_millis(minutes * 60_000),
+        )
+        .await
+        .expect("live");
     }
     assert_eq!(counting.touches(), 1);
     assert_eq!(
@@ -608,7 +612,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
 
     // An hour later the next use writes again.
     let t1 = t0.plus_millis(LAST_USED_GRANULARITY_MS + 1);
-    authenticate_pat(&counting, &pat.secret, t1)
+    authenticate_pat(&counting.store, &pat.secret, t1)
         .await
         .expect("live");
     assert_eq!(counting.touches(), 2);

@@ -466,8 +466,8 @@ async fn update_replaces_the_required_set_and_rejects_partials_and_collisions() 
 #[tokio::test]
 async fn credentials_are_checked_first_and_damaged_tokens_cost_no_read() {
     let api = Api::new().await;
-    let counting = Counting::new(api.fx.store.clone());
-    let app = versions::app(counting.clone());
+    let counting = Counting::new(&api.fx.store);
+    let app = versions::app(counting.store.clone());
     let uri = api.fx.collection();
     let good = api.fx.read_token.expose();
     let mut damaged = good.to_owned().into_bytes();
@@ -1106,8 +1106,8 @@ async fn concurrent_updates_never_mix_two_bodies() {
 #[tokio::test]
 async fn round_trips_per_request() {
     let api = Api::new().await;
-    let counting = Counting::new(api.fx.store.clone());
-    let app = versions::app(counting.clone());
+    let counting = Counting::new(&api.fx.store);
+    let app = versions::app(counting.store.clone());
     let token = Some(api.fx.rw_token.expose());
     let measure = async |method: Method, uri: &str, body: Option<&Value>| {
         let before = counting.calls();

@@ -8,8 +8,8 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
-# Above this a bootstrap is a sign of a dependency gone wrong (all three
-# measure 5.8-6.1 MB); Lambda itself would take up to 50 MB zipped.
+# Above this a bootstrap is a sign of a dependency gone wrong (`make bench`
+# reports their sizes); Lambda itself would take up to 50 MB zipped.
 max_bytes=8000000
 target=aarch64-unknown-linux-gnu
 

@@ -1,25 +1,6 @@
-//! Test support for the `check` store: counting its calls, and version
-//! records to seed.
+//! Test support for the `check` store: version records to seed.
 
 use app_upgrade::domain::{AppName, Environment, Platform, ProjectId, VersionRecord};
-use app_upgrade::store::{CheckStore, StoreError};
-
-use crate::Counting;
-
-impl<S: CheckStore> CheckStore for Counting<S> {
-    async fn candidates(
-        &self,
-        project: &ProjectId,
-        app_name: &str,
-        platform: &Platform,
-        environment: &Environment,
-    ) -> Result<Vec<VersionRecord>, StoreError> {
-        self.count();
-        self.inner
-            .candidates(project, app_name, platform, environment)
-            .await
-    }
-}
 
 /// An active version of `project` with no message, locales or attributes;
 /// tests adjust the fields they care about.

@@ -11,17 +11,20 @@ pub mod http;
 pub mod tokens;
 pub mod versions;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 
 use app_upgrade::Config;
 use app_upgrade::domain::{
-    ApiKeyRecord, IssuedPat, Name, PlainSecret, ProjectId, Scope, Scopes, SecretHash, SecretKind,
-    TeamId, Timestamp, UserId, issue_pat,
+    ApiKeyRecord, IssuedPat, Name, PlainSecret, ProjectId, Scope, Scopes, SecretKind, TeamId,
+    Timestamp, UserId, issue_pat,
 };
-use app_upgrade::store::{
-    Credential, CredentialStore, CredentialWriter, DirectoryStore, DynamoStore, Project,
-    StoreError, Team,
-};
+use app_upgrade::store::{CredentialWriter, DirectoryStore, DynamoStore, Project, Team};
 
 /// A store on two freshly created, uniquely named tables.
 pub async fn fresh_store() -> DynamoStore {
@@ -147,52 +150,73 @@ pub async fn new_token(
 }
 
 /// Wraps a store and counts the calls that reach it, to prove how many
-/// DynamoDB round trips a path makes. The hourly `lastUsedAt` touch of the
-/// auth path is counted apart, in `touches`, so that round-trip counts of a
-/// request path do not depend on whether its token was used this hour.
+/// DynamoDB calls made through [`Counting::store`], counted by an SDK
+/// interceptor on its client: each operation once, however the store
+/// traits use it. The hourly `lastUsedAt` touch of the auth path (the one
+/// `UpdateItem`) is counted apart, in `touches`, so that round-trip counts
+/// of a request path do not depend on whether its token was used this hour.
 #[derive(Debug, Clone)]
-pub struct Counting<S> {
-    pub inner: S,
-    pub calls: std::sync::Arc<AtomicUsize>,
-    pub touches: std::sync::Arc<AtomicUsize>,
+pub struct Counting {
+    /// The counted store: the same tables as the one it was made from.
+    pub store: DynamoStore,
+    counter: Arc<Counter>,
 }
 
-impl<S> Counting<S> {
-    pub fn new(inner: S) -> Self {
+#[derive(Debug, Default)]
+struct Counter {
+    calls: AtomicUsize,
+    touches: AtomicUsize,
+}
+
+impl Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let touch = context.input().downcast_ref::<UpdateItemInput>().is_some();
+        let counter = if touch {
+            &self.0.touches
+        } else {
+            &self.0.calls
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct CountCalls(Arc<Counter>);
+
+impl Counting {
+    pub fn new(store: &DynamoStore) -> Self {
+        let counter = Arc::new(Counter::default());
+        let config = store
+            .client()
+            .config()
+            .to_builder()
+            .interceptor(CountCalls(counter.clone()))
+            .build();
+        let tables = Config {
+            versions_table: store.versions_table().to_owned(),
+            tokens_table: store.tokens_table().to_owned(),
+        };
         Self {
-            inner,
-            calls: Default::default(),
-            touches: Default::default(),
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &tables),
+            counter,
         }
     }
 
     pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
+        self.counter.calls.load(Ordering::SeqCst)
     }
 
     /// `lastUsedAt` writes attempted.
     pub fn touches(&self) -> usize {
-        self.touches.load(Ordering::SeqCst)
-    }
-
-    pub fn count(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl<S: CredentialStore> CredentialStore for Counting<S> {
-    async fn get_credential(&self, hash: &SecretHash) -> Result<Option<Credential>, StoreError> {
-        self.count();
-        self.inner.get_credential(hash).await
-    }
-
-    async fn touch_last_used(
-        &self,
-        hash: &SecretHash,
-        now: Timestamp,
-        cutoff: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.touches.fetch_add(1, Ordering::SeqCst);
-        self.inner.touch_last_used(hash, now, cutoff).await
+        self.counter.touches.load(Ordering::SeqCst)
     }
 }

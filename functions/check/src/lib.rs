@@ -47,7 +47,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use cache::{CacheLimits, CheckCache, Clock, KeyLookup, Lookup, SystemClock};
-use matcher::{Candidates, LanguageTag, Scope};
+use matcher::{Candidates, LanguageTag, Partition};
 use query::CheckQuery;
 
 pub const CHECK_PATH: &str = "/api/v1/versions/check";
@@ -191,7 +191,7 @@ where
     };
     let candidates = match &scope {
         Some((platform, environment)) => {
-            let scope = Scope {
+            let scope = Partition {
                 project: &project,
                 app_name,
                 platform,
@@ -264,7 +264,7 @@ async fn project_of<S: CredentialStore>(
 /// The prepared candidates of a scope: cached, else one `Query`.
 async fn candidates_for<S: CheckStore>(
     state: &CheckState<S>,
-    scope: &Scope<'_>,
+    scope: &Partition<'_>,
     now: Instant,
 ) -> Result<Arc<Candidates>, ApiError> {
     let key = keys::check_key(

@@ -30,9 +30,10 @@ use app_upgrade::domain::{
 
 use crate::query::Attributes;
 
-/// What a set of candidates was loaded for: the `check-index` partition.
+/// What a set of candidates was loaded for: one `check-index` partition
+/// (not to be confused with a PAT's [`app_upgrade::domain::Scope`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope<'a> {
+pub struct Partition<'a> {
     pub project: &'a ProjectId,
     pub app_name: &'a str,
     pub platform: &'a Platform,
@@ -127,7 +128,7 @@ impl Candidates {
     /// Keeps the records a check in `scope` may see (the index already
     /// guarantees it; checking again is cheap and keeps the matcher honest
     /// on its own) and sorts them by precedence.
-    pub fn prepare(records: Vec<VersionRecord>, scope: &Scope<'_>) -> Self {
+    pub fn prepare(records: Vec<VersionRecord>, scope: &Partition<'_>) -> Self {
         let mut candidates: Vec<Candidate> = records
             .into_iter()
             .filter(|r| {
@@ -216,8 +217,8 @@ mod tests {
             }
         }
 
-        fn scope<'a>(&'a self, app_name: &'a str) -> Scope<'a> {
-            Scope {
+        fn scope<'a>(&'a self, app_name: &'a str) -> Partition<'a> {
+            Partition {
                 project: &self.project,
                 app_name,
                 platform: &self.platform,
@@ -370,7 +371,7 @@ mod tests {
         let w = World::new();
         let request_platform = Platform::parse("Android").expect("valid");
         let request_environment = Environment::parse("PRODUCTION").expect("valid");
-        let scope = |app_name| Scope {
+        let scope = |app_name| Partition {
             project: &w.project,
             app_name,
             platform: &request_platform,

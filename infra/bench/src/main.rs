@@ -227,9 +227,9 @@ fn runtime() -> Result<bool, Error> {
 /// first start of each reads it back from disk.
 ///
 /// How a file's pages came into the page cache changes how fast it
-/// starts: identical copies of the hello-world binary took a median 0.96 ms
-/// or 1.13 ms depending on when their files had been written, and the
-/// start-up ratios moved by up to 0.05 with it, depending on which binaries
+/// starts: identical copies of the hello-world binary started measurably
+/// faster or slower depending on when their files had been written, and the
+/// start-up ratios moved with it, depending on which binaries
 /// the last build relinked. Evicting every binary, baselines included, puts
 /// them all in one state, and it is a cold Lambda sandbox's: a Firecracker
 /// microVM reads its bootstrap from a block device.

@@ -87,8 +87,8 @@ pub async fn load_sdk_config() -> SdkConfig {
 /// [`load_sdk_config`] with credentials and region from the environment
 /// only: Lambda puts the execution role's credentials and `AWS_REGION`
 /// there, and building the default chains (the web-identity provider
-/// constructs a whole STS client, the region chain an IMDS client) was
-/// ~40% of a function's start-up instructions (callgrind).
+/// constructs a whole STS client, the region chain an IMDS client) is a
+/// large share of a function's start-up (`make bench` measures it).
 pub async fn load_lambda_sdk_config() -> SdkConfig {
     sdk_loader()
         .credentials_provider(EnvironmentVariableCredentialsProvider::new())
@@ -121,9 +121,8 @@ const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
 /// embedded Amazon roots plus any PEM bundle named by `AWS_CA_BUNDLE` (the
 /// AWS tools' variable for a TLS-inspecting proxy or a private endpoint).
 ///
-/// The default client reads the whole system store at start-up: on a Lambda
-/// cold start that was ~2.8 ms of a ~4.5 ms init (146 files on Debian),
-/// measured by `make bench`. Trusting only the CAs that DynamoDB's
+/// The default client reads the whole system store at start-up, a large
+/// part of a Lambda cold start's init (`make bench` measures init). Trusting only the CAs that DynamoDB's
 /// certificates chain to is also the narrower trust.
 pub fn https_client() -> SharedHttpClient {
     let mut trust = TrustStore::empty()
