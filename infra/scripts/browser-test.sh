@@ -21,17 +21,7 @@ stack_log="$out/stack.log"
 # shellcheck source=SCRIPTDIR/stack.sh
 . "$scripts/stack.sh"
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "installing chromium and chromium-driver (apt-get)"
-  sudo=()
-  (($(id -u) == 0)) || sudo=(sudo -n)
-  export DEBIAN_FRONTEND=noninteractive
-  packages=(chromium chromium-driver)
-  "${sudo[@]}" apt-get install -y -q "${packages[@]}" >/dev/null 2>&1 ||
-    { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q "${packages[@]}" >/dev/null; } ||
-    die "could not install chromium; install it (apt-get install chromium chromium-driver) and retry"
-fi
-
+"$scripts/bootstrap.sh" --apt chromium chromium-driver
 "$scripts/bootstrap.sh"
 mkdir -p "$out"
 start=$SECONDS

@@ -51,15 +51,7 @@ for n in "$checks" "$manage" "$max_seconds"; do
 done
 ((checks >= check_threads && manage >= manage_threads)) || die "too few requests"
 
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (apt-get)"
-  sudo=()
-  (($(id -u) == 0)) || sudo=(sudo -n)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get install -y -q wrk >/dev/null 2>&1 ||
-    { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q wrk >/dev/null; } ||
-    die "could not install wrk; install it (apt-get install wrk) and retry"
-fi
+command -v wrk >/dev/null || "$scripts/bootstrap.sh" --apt wrk
 
 mkdir -p "$out" "$state"
 rm -f "$out"/*.json "$out"/*.txt
