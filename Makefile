@@ -13,7 +13,7 @@ TEST_DYNAMODB_PORT ?= 8001
 
 scripts := infra/scripts
 
-.PHONY: help run loadtest bench test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
+.PHONY: help run loadtest bench test browser-test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
 
 help: ## List the targets
 	@echo 'usage: make TARGET'
@@ -28,7 +28,7 @@ loadtest: ## Load through its own `make run` stack (:9002, DynamoDB :8002) with 
 bench: ## All performance figures (init, RSS, DynamoDB calls, instructions, listing, sizes) → target/bench/results.json (own DynamoDB :8003)
 	@$(scripts)/bench.sh
 
-test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator
+test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test
 	@$(scripts)/bootstrap.sh --test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -42,6 +42,10 @@ test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emu
 	cargo test --doc --workspace; \
 	echo "cargo nextest run --workspace   (DynamoDB at $$AWS_ENDPOINT_URL_DYNAMODB)"; \
 	cargo nextest run --workspace
+	@$(scripts)/browser-test.sh
+
+browser-test: ## The Access Tokens page in headless Chromium, against its own `make run` stack (:9004, emulator :8004)
+	@$(scripts)/browser-test.sh
 
 emulator-start: ## Start the local DynamoDB emulator (DYNAMODB_PORT, default 8000)
 	@$(scripts)/bootstrap.sh

@@ -292,10 +292,15 @@ fn every_spec_route_is_mapped_to_the_function_that_serves_it() {
         keys.len(),
         "a route is mapped twice: {keys:?}"
     );
+    let api: BTreeSet<&str> = unique
+        .iter()
+        .copied()
+        .filter(|key| !PAGE_ROUTES.contains(key))
+        .collect();
     assert_eq!(
-        unique,
+        api,
         spec.iter().map(String::as_str).collect(),
-        "template routes = contract routes"
+        "template routes = contract routes + the page's"
     );
 
     for route in &deployed {
@@ -307,6 +312,60 @@ fn every_spec_route_is_mapped_to_the_function_that_serves_it() {
             route.key
         );
     }
+}
+
+/// The Access Tokens page and its two assets: not in the API contract.
+const PAGE_ROUTES: [&str; 3] = [
+    "GET /account/tokens",
+    "GET /account/tokens.js",
+    "GET /account/tokens.css",
+];
+
+#[test]
+fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() {
+    let t = template();
+    let deployed = routes(&t);
+    for key in PAGE_ROUTES {
+        let route = deployed
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap_or_else(|| panic!("{key} is mapped"));
+        assert_eq!(route.package, "tokens", "{key}");
+        // The page holds no data: a person signs in on it.
+        assert_eq!(route.authorizer, None, "{key}");
+    }
+
+    let tokens = &t["Resources"]["TokensFunction"]["Properties"]["Environment"]["Variables"];
+    let endpoint = format!("{:?}", tokens["COGNITO_ENDPOINT"]);
+    assert!(
+        endpoint.contains("https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/"),
+        "{endpoint}"
+    );
+    let client_id = format!("{:?}", tokens["COGNITO_CLIENT_ID"]);
+    assert!(client_id.contains("UserPoolClient"), "{client_id}");
+
+    let client = &t["Resources"]["UserPoolClient"]["Properties"];
+    assert_eq!(
+        client["GenerateSecret"], false,
+        "a page cannot keep a secret"
+    );
+    let flows: BTreeSet<&str> = client["ExplicitAuthFlows"]
+        .as_sequence()
+        .expect("ExplicitAuthFlows")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        flows,
+        BTreeSet::from([
+            // The page's flow.
+            "ALLOW_USER_PASSWORD_AUTH",
+            // Required by Cognito in every list.
+            "ALLOW_REFRESH_TOKEN_AUTH",
+            // The operator's smoke test; needs IAM credentials.
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        ])
+    );
 }
 
 #[test]

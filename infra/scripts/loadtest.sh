@@ -35,85 +35,41 @@ state="$root/.local/loadtest"
 export DYNAMODB_PORT="${LOADTEST_DYNAMODB_PORT:-8002}"
 export API_PORT="${LOADTEST_API_PORT:-9002}"
 export DEMO_ENV="$state/demo.env"
-# Hot reload would restart a function mid-run (dropping what it was
-# answering) whenever a source file changes.
-export WATCH_FLAGS="--ignore-changes"
 checks="${LOADTEST_CHECKS:-6000}"
 manage="${LOADTEST_MANAGE:-600}"
 max_seconds="${LOADTEST_MAX_SECONDS:-300}"
 check_threads=2 check_connections=8
 manage_threads=4 # one connection each: see infra/load/manage.lua
 url="http://127.0.0.1:$API_PORT"
+stack_log="$out/stack.log"
 
+# shellcheck source=SCRIPTDIR/stack.sh
+. "$scripts/stack.sh"
 
-for n in "$DYNAMODB_PORT" "$API_PORT" "$checks" "$manage" "$max_seconds"; do
-  [[ "$n" =~ ^[0-9]+$ ]] || die "ports, counts and LOADTEST_MAX_SECONDS must be numbers, got: $n"
+for n in "$checks" "$manage" "$max_seconds"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "counts and LOADTEST_MAX_SECONDS must be numbers, got: $n"
 done
 ((checks >= check_threads && manage >= manage_threads)) || die "too few requests"
 
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (apt-get)"
-  sudo=()
-  (($(id -u) == 0)) || sudo=(sudo -n)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get install -y -q wrk >/dev/null 2>&1 ||
-    { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q wrk >/dev/null; } ||
-    die "could not install wrk; install it (apt-get install wrk) and retry"
-fi
+command -v wrk >/dev/null || "$scripts/bootstrap.sh" --apt wrk
 
 mkdir -p "$out" "$state"
 rm -f "$out"/*.json "$out"/*.txt
-# Credentials of an earlier run must not be mistaken for this run's seed.
-rm -f "$DEMO_ENV" "${DEMO_ENV%.env}.stamp"
-stack_log="$out/stack.log"
 
-# Stop what this script started, however it ends.
-stack_pid=""
-started_emulator=false
-DYNAMODB_PORT="$DYNAMODB_PORT" "$scripts/emulator.sh" status >/dev/null 2>&1 || started_emulator=true
-cleanup() {
-  if [[ -n "$stack_pid" ]] && kill -0 "$stack_pid" 2>/dev/null; then
-    # run.sh runs in its own session (setsid): its process group is
-    # `cargo lambda watch` and the functions it spawned.
-    kill -TERM -- "-$stack_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$stack_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- "-$stack_pid" 2>/dev/null || true
-  fi
-  if $started_emulator; then "$scripts/emulator.sh" stop 2>/dev/null || true; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM # so that the EXIT trap runs
-
-say "starting the make run stack (infra/scripts/run.sh) on $url, DynamoDB on :$DYNAMODB_PORT; log: $stack_log"
-setsid "$scripts/run.sh" >"$stack_log" 2>&1 </dev/null &
-stack_pid=$!
-
-# The first start builds the workspace: allow it time, but not forever.
-wait_for() {
-  local what="$1" deadline=$((SECONDS + 900))
-  shift
-  until "$@"; do
-    kill -0 "$stack_pid" 2>/dev/null || { tail -n 30 "$stack_log" >&2; die "the stack exited while waiting for $what"; }
-    ((SECONDS < deadline)) || { tail -n 30 "$stack_log" >&2; die "timed out waiting for $what"; }
-    sleep 1
-  done
-}
-status_of() { curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "$@" 2>/dev/null || true; }
-seeded_credentials() { [[ -s "$DEMO_ENV" ]]; }
+stack_start
 # The first request to each function starts it under `cargo lambda watch`.
 check_serves() {
-  [[ "$(status_of -H "x-api-key: $APP_UPGRADE_API_KEY" \
+  [[ "$(stack_status -H "x-api-key: $APP_UPGRADE_API_KEY" \
     "$url/api/v1/versions/check?app_name=a&app_version=1&platform=a&environment=b")" == 200 ]]
 }
-versions_serve() { [[ "$(status_of -H "Authorization: Bearer $APP_UPGRADE_READ_TOKEN" "$collection")" == 200 ]]; }
+versions_serve() { [[ "$(stack_status -H "Authorization: Bearer $APP_UPGRADE_READ_TOKEN" "$collection")" == 200 ]]; }
 
-wait_for "the demo credentials" seeded_credentials
 # shellcheck source=/dev/null
 . "$DEMO_ENV"
 [[ "$APP_UPGRADE_URL" == "$url" ]] || die "$DEMO_ENV points at $APP_UPGRADE_URL, not $url"
 collection="$url/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID"
-wait_for "the check function" check_serves
-wait_for "the versions function" versions_serve
+stack_wait "the check function" check_serves
+stack_wait "the versions function" versions_serve
 say "the stack serves $url"
 
 # --- 1. seed -----------------------------------------------------------------

@@ -24,12 +24,29 @@ fi
 "$scripts/emulator.sh" start
 # Build the functions and the seeding CLI now: otherwise the first request
 # through `cargo lambda watch` waits for a whole build. (watch runs
-# `cargo run --bin NAME`, which reuses these artifacts.)
-cargo build --bins -p check -p versions -p tokens -p aau-admin
+# `cargo run --bin NAME`, which reuses these artifacts.) tokens/local-jwt:
+# with no API Gateway in front, the account routes check JWTs themselves
+# (functions/tokens/src/local_jwt.rs).
+cargo build --bins -p check -p versions -p tokens -p aau-admin --features tokens/local-jwt
 API_PORT="$api_port" "$scripts/seed.sh"
 
-printf '\nApp Upgrade API: http://127.0.0.1:%s   DynamoDB emulator: %s\n' "$api_port" "$AWS_ENDPOINT_URL_DYNAMODB"
+# The page's sign-in (the emulator's Cognito) and the JWT check's issuer,
+# audience and keys, for the tokens function.
+demo_env="${DEMO_ENV:-$root/.local/demo.env}"
+# One variable of the seed's credentials file (the rest stay out of the functions' environment).
+demo_var() { (. "$demo_env" && printf '%s' "${!1}"); }
+COGNITO_ENDPOINT="$(demo_var COGNITO_ENDPOINT)"
+COGNITO_CLIENT_ID="$(demo_var COGNITO_CLIENT_ID)"
+ACCOUNT_JWT_ISSUER="$(demo_var COGNITO_ISSUER)"
+ACCOUNT_JWT_AUDIENCE="$COGNITO_CLIENT_ID"
+ACCOUNT_JWKS="$("$root/.venv/bin/python" "$scripts/local_cognito.py" jwks "$COGNITO_ENDPOINT" "$(demo_var COGNITO_USER_POOL_ID)")"
+export COGNITO_ENDPOINT COGNITO_CLIENT_ID ACCOUNT_JWT_ISSUER ACCOUNT_JWT_AUDIENCE ACCOUNT_JWKS
+
+printf '\nApp Upgrade API: http://127.0.0.1:%s   DynamoDB and Cognito emulator: %s\n' "$api_port" "$AWS_ENDPOINT_URL_DYNAMODB"
+printf '\nAccess Tokens page: %s\n  sign in as %s with password %s\n' \
+  "$(demo_var APP_UPGRADE_PAGE_URL)" "$(demo_var APP_UPGRADE_USERNAME)" "$(demo_var APP_UPGRADE_PASSWORD)"
 cat <<'TXT'
+
 In another terminal:
 
   source .local/demo.env
@@ -59,4 +76,4 @@ TXT
 # WATCH_FLAGS: more `cargo lambda watch` flags, e.g. --ignore-changes (the
 # load test's: an edit mid-run must not restart the functions under load).
 # shellcheck disable=SC2086 # word splitting wanted
-exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$api_port" ${WATCH_FLAGS:-}
+exec cargo lambda watch --features tokens/local-jwt --invoke-address 127.0.0.1 --invoke-port "$api_port" ${WATCH_FLAGS:-}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Seeds the local emulator with a demo team, project, API key and two PATs
-# through aau-admin, and writes the credentials to .local/demo.env as
+# Seeds the local emulator with a demo account (in the emulator's Cognito
+# user pool, infra/scripts/local_cognito.py), its team, project, API key and
+# two PATs through aau-admin, and writes the credentials to .local/demo.env as
 # `export KEY=value` lines (bash `source`, python-dotenv and dotenvy read them).
 #
 # The emulator keeps everything in memory, so the seed is reused only while
@@ -25,7 +26,7 @@ emulator="$root/infra/scripts/emulator.sh"
 
 "$emulator" status >/dev/null || die "no emulator on port $DYNAMODB_PORT; run: make emulator-start"
 emulator_pid="$(cat "$state/moto-$DYNAMODB_PORT.pid")"
-stamp="port=$DYNAMODB_PORT pid=$emulator_pid tables=$VERSIONS_TABLE,$TOKENS_TABLE"
+stamp="port=$DYNAMODB_PORT pid=$emulator_pid tables=$VERSIONS_TABLE,$TOKENS_TABLE cognito=1"
 
 # Items in a table, or -1 if the table does not exist (schema-agnostic on purpose).
 item_count() { python3 "$root/infra/scripts/moto_api.py" count "$AWS_ENDPOINT_URL_DYNAMODB" "$1"; }
@@ -46,20 +47,35 @@ rm -f "$stamp_file" "$demo_env"
 
 [[ -x "$admin" ]] || die "$admin not built; run: cargo build --bin aau-admin"
 
+# One field of a JSON object, if it is a plain string (ids, URLs, passwords).
+json_field() {
+  python3 -c '
+import json, re, sys
+value = json.loads(sys.argv[1])[sys.argv[2]]
+if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.:/@-]+", value):
+    sys.exit(f"unexpected {sys.argv[2]!r}: {value!r}")
+print(value)' "$1" "$2"
+}
+
 # Runs aau-admin and prints one field of the JSON object it writes to stdout.
 admin_field() {
   local field="$1" out
   shift
   out="$("$admin" "$@")" || die "aau-admin $* failed"
-  python3 -c '
-import json, re, sys
-value = json.loads(sys.argv[1])[sys.argv[2]]
-if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.:/-]+", value):
-    sys.exit(f"unexpected {sys.argv[2]!r} in aau-admin output: {value!r}")
-print(value)' "$out" "$field" || die "could not read \"$field\" from: aau-admin $1 $2"
+  json_field "$out" "$field" || die "could not read \"$field\" from: aau-admin $1 $2"
 }
 
-user=demo-user
+# The demo account signs in to the Access Tokens page; its Cognito `sub` is
+# the user id the team membership and the PATs belong to.
+cognito_url="http://127.0.0.1:$DYNAMODB_PORT/"
+say "creating the local Cognito user pool and demo account on $cognito_url"
+cognito="$("$root/.venv/bin/python" "$root/infra/scripts/local_cognito.py" setup "$cognito_url")" ||
+  die "local Cognito set-up failed"
+for field in userPoolId clientId issuer username password sub; do
+  value="$(json_field "$cognito" "$field")" || die "no \"$field\" from local_cognito.py"
+  printf -v "cognito_$field" '%s' "$value"
+done
+user="$cognito_sub"
 say "seeding tables $VERSIONS_TABLE, $TOKENS_TABLE on $AWS_ENDPOINT_URL_DYNAMODB"
 "$admin" tables create >/dev/null || die "aau-admin tables create failed"
 team="$(admin_field teamId team create --name "Demo Team")"
@@ -75,6 +91,9 @@ cat >"$tmp" <<ENV
 # Written by infra/scripts/seed.sh: demo credentials for the local stack only.
 # Load into a shell with:  source .local/demo.env
 export APP_UPGRADE_URL=http://127.0.0.1:${API_PORT:-9000}
+export APP_UPGRADE_PAGE_URL=http://127.0.0.1:${API_PORT:-9000}/account/tokens
+export APP_UPGRADE_USERNAME=$cognito_username
+export APP_UPGRADE_PASSWORD=$cognito_password
 export APP_UPGRADE_TOKEN=$rw_token
 export APP_UPGRADE_READ_TOKEN=$ro_token
 export APP_UPGRADE_TEAM_ID=$team
@@ -89,6 +108,10 @@ export AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 export AWS_EC2_METADATA_DISABLED=true
 export VERSIONS_TABLE=$VERSIONS_TABLE
 export TOKENS_TABLE=$TOKENS_TABLE
+export COGNITO_ENDPOINT=$cognito_url
+export COGNITO_USER_POOL_ID=$cognito_userPoolId
+export COGNITO_CLIENT_ID=$cognito_clientId
+export COGNITO_ISSUER=$cognito_issuer
 ENV
 chmod 600 "$tmp"
 mv -f "$tmp" "$demo_env"

@@ -4,10 +4,14 @@
 
 mod account;
 mod body;
+#[cfg(feature = "local-jwt")]
+pub mod local_jwt;
+mod page;
 mod routes;
 
 pub use account::Account;
 pub use body::{BODY_LIMIT, CreateToken};
+pub use page::{PageConfig, page};
 
 use app_upgrade::http::with_fallbacks;
 use app_upgrade::store::{CredentialStore, CredentialWriter, TokenStore};

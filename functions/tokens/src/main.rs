@@ -5,6 +5,11 @@ use app_upgrade::store::DynamoStore;
 async fn main() -> Result<(), lambda_http::Error> {
     app_upgrade::http::init_tracing();
     let config = Config::from_env()?;
+    let page = tokens::PageConfig::from_env()?;
     let store = DynamoStore::from_env(&config).await;
-    app_upgrade::http::run(tokens::app(store)).await
+    let app = tokens::app(store).merge(tokens::page(page));
+    // `make run` only: no API Gateway authorizer in front of the function.
+    #[cfg(feature = "local-jwt")]
+    let app = tokens::local_jwt::with_local_jwt(app, tokens::local_jwt::JwtVerifier::from_env()?);
+    app_upgrade::http::run(app).await
 }
