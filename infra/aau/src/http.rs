@@ -262,3 +262,172 @@ pub fn derived_key(parts: &[&str]) -> String {
     }
     hex::encode(&hash.finalize()[..16])
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// What the server saw of one request.
+    #[derive(Debug)]
+    struct Seen {
+        request_line: String,
+        idempotency_key: Option<String>,
+        body: String,
+    }
+
+    /// A one-thread HTTP/1.1 server on 127.0.0.1 answering its requests
+    /// with `answers` in turn (raw status line and headers, then a body),
+    /// each on its own connection. `None` drops the connection without an
+    /// answer. Returns its base URL and what it saw.
+    fn serve(answers: Vec<Option<(&'static str, &'static str)>>) -> (String, mpsc::Receiver<Seen>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for answer in answers {
+                let (stream, _) = listener.accept().expect("accept");
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).expect("request line");
+                let (mut length, mut key) = (0, None);
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).expect("header");
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').expect("header line");
+                    match name.to_ascii_lowercase().as_str() {
+                        "content-length" => length = value.trim().parse().expect("length"),
+                        "idempotency-key" => key = Some(value.trim().to_owned()),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).expect("body");
+                tx.send(Seen {
+                    request_line: request_line.trim_end().to_owned(),
+                    idempotency_key: key,
+                    body: String::from_utf8(body).expect("utf-8"),
+                })
+                .expect("send");
+                let Some((head, body)) = answer else {
+                    continue; // dropped: the client sees the connection close
+                };
+                let mut stream = stream;
+                write!(
+                    stream,
+                    "{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .expect("answer");
+            }
+        });
+        (url, rx)
+    }
+
+    fn client(url: &str, budget_secs: u64) -> Client {
+        let token = Secret::parse("test", "aau_test".into()).expect("valid");
+        let mut backoff = Backoff::new(Duration::from_secs(budget_secs));
+        backoff.base = Duration::from_millis(20);
+        Client::new(url, Credential::Pat(token), Duration::from_secs(5), backoff)
+    }
+
+    const CREATED: (&str, &str) = ("HTTP/1.1 201 Created", r#"{"id": "v1"}"#);
+    const UNAVAILABLE: (&str, &str) = (
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 0",
+        r#"{"code": 503, "message": "try again"}"#,
+    );
+
+    #[test]
+    fn a_503_then_a_201_is_one_write_sent_twice_with_the_same_key() {
+        let (url, seen) = serve(vec![Some(UNAVAILABLE), Some(CREATED)]);
+        let body = json!({"appName": "A"});
+        let answer = client(&url, 10)
+            .send(Method::POST, "/things?x=1", Some(&body), Some("key-1"))
+            .expect("answered");
+        assert_eq!((answer.status, answer.body), (201, json!({"id": "v1"})));
+        let seen: Vec<Seen> = seen.try_iter().collect();
+        assert_eq!(seen.len(), 2);
+        for s in &seen {
+            assert_eq!(s.request_line, "POST /things?x=1 HTTP/1.1");
+            assert_eq!(s.idempotency_key.as_deref(), Some("key-1"));
+            assert_eq!(s.body, r#"{"appName":"A"}"#);
+        }
+    }
+
+    #[test]
+    fn a_dropped_connection_and_a_429_are_retried() {
+        let throttled = ("HTTP/1.1 429 Too Many Requests", "{}");
+        let (url, seen) = serve(vec![None, Some(throttled), Some(CREATED)]);
+        let answer = client(&url, 10)
+            .send(Method::DELETE, "/things/1", None, Some("key-2"))
+            .expect("answered");
+        assert_eq!(answer.status, 201);
+        assert_eq!(seen.try_iter().count(), 3);
+    }
+
+    #[test]
+    fn retry_after_is_waited_for() {
+        let slow = ("HTTP/1.1 503 Service Unavailable\r\nretry-after: 1", "{}");
+        let (url, _seen) = serve(vec![Some(slow), Some(CREATED)]);
+        let started = Instant::now();
+        let answer = client(&url, 10)
+            .send(Method::GET, "/things", None, None)
+            .expect("answered");
+        assert_eq!(answer.status, 201);
+        assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn the_budget_ends_the_retries_with_the_last_answer() {
+        // Retry-After 5 s cannot fit in a 2 s budget: one attempt only.
+        let slow = ("HTTP/1.1 503 Service Unavailable\r\nretry-after: 5", "{}");
+        let (url, seen) = serve(vec![Some(slow)]);
+        let started = Instant::now();
+        let answer = client(&url, 2)
+            .send(Method::POST, "/things", None, Some("k"))
+            .expect("answered");
+        assert_eq!(answer.status, 503);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(seen.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        let bad = ("HTTP/1.1 400 Bad Request", r#"{"code": 400, "message": "appName: is required"}"#);
+        let (url, seen) = serve(vec![Some(bad), Some(CREATED)]);
+        let failure = client(&url, 10)
+            .send(Method::POST, "/things", None, Some("k"))
+            .expect("answered")
+            .expect("create", &[201])
+            .expect_err("a 400");
+        assert_eq!(failure.exit, crate::failure::exit::USAGE);
+        assert_eq!(failure.message, "create: HTTP 400: appName: is required");
+        assert_eq!(seen.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn keys_are_random_or_derived_from_their_parts() {
+        let (a, b) = (random_key().expect("random"), random_key().expect("random"));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert_eq!(derived_key(&["a", "b"]), derived_key(&["a", "b"]));
+        assert_ne!(derived_key(&["ab", "c"]), derived_key(&["a", "bc"]));
+    }
+
+    #[test]
+    fn a_secret_never_shows_in_debug() {
+        let secret = Secret::parse("test", "aau_secret".into()).expect("valid");
+        assert_eq!(format!("{secret:?}"), "Secret(…)");
+        let error = Secret::parse("APP_UPGRADE_TOKEN", "aau_ secret".into()).expect_err("space");
+        assert!(!error.message.contains("secret"), "{}", error.message);
+    }
+}
