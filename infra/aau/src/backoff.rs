@@ -64,7 +64,10 @@ mod tests {
                 .expect("within budget")
                 .as_millis()
         };
-        assert_eq!([ms(0, 1.0), ms(1, 1.0), ms(2, 1.0), ms(3, 1.0)], [250, 500, 1000, 2000]);
+        assert_eq!(
+            [ms(0, 1.0), ms(1, 1.0), ms(2, 1.0), ms(3, 1.0)],
+            [250, 500, 1000, 2000]
+        );
         assert_eq!([ms(0, 0.0), ms(3, 0.0)], [125, 1000]);
         assert_eq!([ms(5, 1.0), ms(40, 1.0)], [8000, 8000], "capped");
     }
@@ -82,7 +85,10 @@ mod tests {
         let b = Backoff::new(S(10));
         assert_eq!(b.wait(0, S(9), Some(S(1)), 0.0), Some(S(1)));
         assert_eq!(b.wait(0, S(9), Some(S(2)), 0.0), None);
-        assert_eq!(Backoff::new(Duration::ZERO).wait(0, Duration::ZERO, None, 0.0), None);
+        assert_eq!(
+            Backoff::new(Duration::ZERO).wait(0, Duration::ZERO, None, 0.0),
+            None
+        );
     }
 
     #[test]

@@ -69,7 +69,12 @@ impl Failure {
             // Not our JSON (a proxy's or gateway's page): its first line.
             None => format!(
                 "{what}: HTTP {status}: {}",
-                raw.lines().next().unwrap_or("").chars().take(200).collect::<String>()
+                raw.lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             ),
         };
         for error in body["errors"].as_array().into_iter().flatten() {

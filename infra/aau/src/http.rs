@@ -98,7 +98,12 @@ impl Answer {
         if ok.contains(&self.status) {
             Ok(self.body)
         } else {
-            Err(Failure::from_answer(what, self.status, &self.body, &self.raw))
+            Err(Failure::from_answer(
+                what,
+                self.status,
+                &self.body,
+                &self.raw,
+            ))
         }
     }
 }
@@ -161,7 +166,10 @@ impl Client {
                 .backoff
                 .wait(retry, started.elapsed(), retry_after, jitter())
             else {
-                eprintln!("aau: {what}: {why}; no more retries after {} attempts", retry + 1);
+                eprintln!(
+                    "aau: {what}: {why}; no more retries after {} attempts",
+                    retry + 1
+                );
                 return outcome.map_err(|e| Failure::error(format!("{what}: {e}")));
             };
             eprintln!(
@@ -383,7 +391,11 @@ mod tests {
             .send(Method::GET, "/things", None, None)
             .expect("answered");
         assert_eq!(answer.status, 201);
-        assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
@@ -402,7 +414,10 @@ mod tests {
 
     #[test]
     fn other_errors_are_not_retried() {
-        let bad = ("HTTP/1.1 400 Bad Request", r#"{"code": 400, "message": "appName: is required"}"#);
+        let bad = (
+            "HTTP/1.1 400 Bad Request",
+            r#"{"code": 400, "message": "appName: is required"}"#,
+        );
         let (url, seen) = serve(vec![Some(bad), Some(CREATED)]);
         let failure = client(&url, 10)
             .send(Method::POST, "/things", None, Some("k"))

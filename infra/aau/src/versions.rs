@@ -105,7 +105,10 @@ impl Fields {
                 body.insert(field.into(), Value::String(value));
             }
         }
-        for (field, value) in [("forceUpgrade", self.force_upgrade), ("active", self.active)] {
+        for (field, value) in [
+            ("forceUpgrade", self.force_upgrade),
+            ("active", self.active),
+        ] {
             if let Some(value) = value {
                 body.insert(field.into(), Value::Bool(value));
             }
@@ -199,7 +202,10 @@ pub fn list(client: &Client, p: &Project, args: &ListArgs) -> Result<Value, Fail
     if let Some(name) = &args.name {
         query.append_pair("name", name);
     }
-    for (key, value) in [("forceUpgrade", args.force_upgrade), ("active", args.active)] {
+    for (key, value) in [
+        ("forceUpgrade", args.force_upgrade),
+        ("active", args.active),
+    ] {
         if let Some(value) = value {
             query.append_pair(key, if value { "true" } else { "false" });
         }
@@ -221,13 +227,23 @@ pub fn list(client: &Client, p: &Project, args: &ListArgs) -> Result<Value, Fail
     };
     if !args.all {
         return client
-            .send(Method::GET, &p.collection(&page_query(args.page)), None, None)?
+            .send(
+                Method::GET,
+                &p.collection(&page_query(args.page)),
+                None,
+                None,
+            )?
             .expect("list versions", &[200]);
     }
     let mut results = Vec::new();
-    each_page(client, &p.collection(&page_query(None)), args.page, |page| {
-        results.extend(page.iter().cloned());
-    })?;
+    each_page(
+        client,
+        &p.collection(&page_query(None)),
+        args.page,
+        |page| {
+            results.extend(page.iter().cloned());
+        },
+    )?;
     Ok(json!({"totalResults": results.len(), "results": results}))
 }
 
@@ -242,7 +258,12 @@ fn each_page(
     let mut page = first.unwrap_or(1);
     loop {
         let body = client
-            .send(Method::GET, &format!("{collection}&page={page}"), None, None)?
+            .send(
+                Method::GET,
+                &format!("{collection}&page={page}"),
+                None,
+                None,
+            )?
             .expect("list versions", &[200])?;
         each(body["results"].as_array().map(Vec::as_slice).unwrap_or(&[]));
         if u64::from(page) >= body["totalPages"].as_u64().unwrap_or(0) {
@@ -304,7 +325,12 @@ pub fn update(
         .expect("update version", &[200])
 }
 
-pub fn delete(client: &Client, p: &Project, id: &str, key: Option<String>) -> Result<Value, Failure> {
+pub fn delete(
+    client: &Client,
+    p: &Project,
+    id: &str,
+    key: Option<String>,
+) -> Result<Value, Failure> {
     let key = key.map_or_else(random_key, Ok)?;
     client
         .send(Method::DELETE, &p.item(id), None, Some(&key))?
@@ -426,7 +452,12 @@ fn find(client: &Client, p: &Project, identity: &[String]) -> Result<Option<Valu
     each_page(client, &p.collection(&format!("&{query}")), None, |page| {
         found = found.take().or_else(|| {
             page.iter()
-                .find(|v| IDENTITY.iter().zip(identity).all(|(f, want)| v[*f] == **want))
+                .find(|v| {
+                    IDENTITY
+                        .iter()
+                        .zip(identity)
+                        .all(|(f, want)| v[*f] == **want)
+                })
                 .cloned()
         });
     })?;
@@ -438,7 +469,8 @@ fn find(client: &Client, p: &Project, identity: &[String]) -> Result<Option<Valu
 fn matches(body: &Value, stored: &Value) -> bool {
     body.as_object().into_iter().flatten().all(|(field, want)| {
         field == "project"
-            || normalized(field, want).is_some_and(|want| normalized(field, &stored[field]) == Some(want))
+            || normalized(field, want)
+                .is_some_and(|want| normalized(field, &stored[field]) == Some(want))
     })
 }
 
@@ -491,7 +523,10 @@ fn canonical(value: &Value) -> String {
             format!("{{{}}}", inner.join(","))
         }
         Value::Array(items) => {
-            format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                items.iter().map(canonical).collect::<Vec<_>>().join(",")
+            )
         }
         other => other.to_string(),
     }
@@ -539,7 +574,10 @@ mod tests {
         assert!(matches(&body, &stored()));
         let required_only = json!({"appName": "Demo App", "appVersion": "1.0.0",
             "platform": "android", "environment": "production", "forceUpgrade": false});
-        assert!(matches(&required_only, &stored()), "absent fields are left as stored");
+        assert!(
+            matches(&required_only, &stored()),
+            "absent fields are left as stored"
+        );
     }
 
     #[test]
@@ -561,12 +599,17 @@ mod tests {
 
     #[test]
     fn canonical_json_ignores_key_order() {
-        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"q": 2, "p": 3}], "x": "s"}}"#)
-            .expect("json");
-        let b: Value = serde_json::from_str(r#"{"a": {"x": "s", "y": [1, {"p": 3, "q": 2}]}, "b": 1}"#)
-            .expect("json");
+        let a: Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"q": 2, "p": 3}], "x": "s"}}"#)
+                .expect("json");
+        let b: Value =
+            serde_json::from_str(r#"{"a": {"x": "s", "y": [1, {"p": 3, "q": 2}]}, "b": 1}"#)
+                .expect("json");
         assert_eq!(canonical(&a), canonical(&b));
-        assert_eq!(canonical(&a), r#"{"a":{"x":"s","y":[1,{"p":3,"q":2}]},"b":1}"#);
+        assert_eq!(
+            canonical(&a),
+            r#"{"a":{"x":"s","y":[1,{"p":3,"q":2}]},"b":1}"#
+        );
     }
 
     #[test]
@@ -575,6 +618,9 @@ mod tests {
             team: "team 1&x".into(),
             project: "prj/1".into(),
         };
-        assert_eq!(p.item("v?1"), "/api/v1/projects/prj%2F1/versions/v%3F1?teamId=team+1%26x");
+        assert_eq!(
+            p.item("v?1"),
+            "/api/v1/projects/prj%2F1/versions/v%3F1?teamId=team+1%26x"
+        );
     }
 }
