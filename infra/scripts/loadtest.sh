@@ -64,58 +64,10 @@ fi
 
 mkdir -p "$out" "$state"
 rm -f "$out"/*.json "$out"/*.txt
-# Credentials of an earlier run must not be mistaken for this run's seed.
-rm -f "$DEMO_ENV" "${DEMO_ENV%.env}.stamp"
-stack_log="$out/stack.log"
-
-# Stop what this script started, however it ends.
-stack_pid=""
-started_emulator=false
-DYNAMODB_PORT="$DYNAMODB_PORT" "$scripts/emulator.sh" status >/dev/null 2>&1 || started_emulator=true
-cleanup() {
-  if [[ -n "$stack_pid" ]] && kill -0 "$stack_pid" 2>/dev/null; then
-    # run.sh runs in its own session (setsid): its process group is
-    # `cargo lambda watch` and the functions it spawned.
-    kill -TERM -- "-$stack_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$stack_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- "-$stack_pid" 2>/dev/null || true
-  fi
-  if $started_emulator; then "$scripts/emulator.sh" stop 2>/dev/null || true; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM # so that the EXIT trap runs
-
-say "starting the make run stack (infra/scripts/run.sh) on $url, DynamoDB on :$DYNAMODB_PORT; log: $stack_log"
-setsid "$scripts/run.sh" >"$stack_log" 2>&1 </dev/null &
-stack_pid=$!
-
-# The first start builds the workspace: allow it time, but not forever.
-wait_for() {
-  local what="$1" deadline=$((SECONDS + 900))
-  shift
-  until "$@"; do
-    kill -0 "$stack_pid" 2>/dev/null || { tail -n 30 "$stack_log" >&2; die "the stack exited while waiting for $what"; }
-    ((SECONDS < deadline)) || { tail -n 30 "$stack_log" >&2; die "timed out waiting for $what"; }
-    sleep 1
-  done
-}
-status_of() { curl -sS -o /dev/null -w '%{http_code}' --max-time 60 "$@" 2>/dev/null || true; }
-seeded_credentials() { [[ -s "$DEMO_ENV" ]]; }
-# The first request to each function starts it under `cargo lambda watch`.
-check_serves() {
-  [[ "$(status_of -H "x-api-key: $APP_UPGRADE_API_KEY" \
-    "$url/api/v1/versions/check?app_name=a&app_version=1&platform=a&environment=b")" == 200 ]]
-}
-versions_serve() { [[ "$(status_of -H "Authorization: Bearer $APP_UPGRADE_READ_TOKEN" "$collection")" == 200 ]]; }
-
-wait_for "the demo credentials" seeded_credentials
-# shellcheck source=/dev/null
-. "$DEMO_ENV"
-[[ "$APP_UPGRADE_URL" == "$url" ]] || die "$DEMO_ENV points at $APP_UPGRADE_URL, not $url"
+# shellcheck source=SCRIPTDIR/stack.sh
+. "$scripts/stack.sh"
+stack_start "$out/stack.log"
 collection="$url/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID"
-wait_for "the check function" check_serves
-wait_for "the versions function" versions_serve
-say "the stack serves $url"
 
 # --- 1. seed -----------------------------------------------------------------
 # Everything in the project now (a reused emulator may hold versions).
