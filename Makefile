@@ -13,7 +13,7 @@ TEST_DYNAMODB_PORT ?= 8001
 
 scripts := infra/scripts
 
-.PHONY: help run loadtest bench test browser-test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
+.PHONY: help run loadtest contract bench test browser-test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
 
 help: ## List the targets
 	@echo 'usage: make TARGET'
@@ -25,10 +25,13 @@ run: ## Serve the whole API on :9000 (cargo lambda watch) against a seeded local
 loadtest: ## Load through its own `make run` stack (:9002, DynamoDB :8002) with wrk, then count the records
 	@$(scripts)/loadtest.sh
 
+contract: ## Schemathesis against its own `make run` stack (:9006, DynamoDB :8006): the API must answer as openapi.yaml says
+	@$(scripts)/contract.sh
+
 bench: ## All performance figures (init, RSS, DynamoDB calls, instructions, listing, sizes) → target/bench/results.json (own DynamoDB :8003)
 	@$(scripts)/bench.sh
 
-test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test
+test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test, `make contract`
 	@$(scripts)/bootstrap.sh --test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -43,6 +46,7 @@ test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emu
 	echo "cargo nextest run --workspace   (DynamoDB at $$AWS_ENDPOINT_URL_DYNAMODB)"; \
 	cargo nextest run --workspace
 	@$(scripts)/browser-test.sh
+	@$(scripts)/contract.sh
 
 browser-test: ## The Access Tokens page in headless Chromium, against its own `make run` stack (:9004, emulator :8004)
 	@$(scripts)/browser-test.sh

@@ -1,5 +1,5 @@
-//! `template.yaml` against the code and the contract: every table agrees
-//! with `app_upgrade::store::tables`; every route of the spec is mapped to
+//! `template.yaml` against the code and `openapi.yaml`: every table agrees
+//! with `app_upgrade::store::tables`; every route of `openapi.yaml` is mapped to
 //! the function that serves it locally (`[workspace.metadata.lambda.watch.router]`);
 //! the JWT authorizer guards exactly the account-session routes; each
 //! function's DynamoDB grants are exactly what its code calls.
@@ -7,9 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use app_upgrade::store::tables::{self, TableDef};
+use integration_tests::repo::{ROOT, openapi_routes, watch_router};
 use serde_norway::Value;
-
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 fn template() -> Value {
     let text = std::fs::read_to_string(format!("{ROOT}/template.yaml"))
@@ -113,43 +112,6 @@ fn template_tables_match_the_code() {
     for def in tables::ALL {
         check_table(resources, &def);
     }
-}
-
-/// `GET /api/v1/...` route keys named in the contract, query strings cut.
-fn spec_routes() -> BTreeSet<String> {
-    let path = format!("{ROOT}/../shared/spec/api.md");
-    let spec = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the contract {path} is readable: {e}"));
-    // Every piece between backticks, code or prose: only code spans start
-    // with a method and a path, and fenced blocks cannot shift the pairing.
-    spec.split('`')
-        .filter_map(|span| {
-            let (method, path) = span.split_once(' ')?;
-            let known = ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method);
-            let path = path.split('?').next()?;
-            (known && path.starts_with("/api/")).then(|| format!("{method} {path}"))
-        })
-        .collect()
-}
-
-/// Path → function name, from the `cargo lambda watch` router in the
-/// workspace manifest: the mapping the local API already runs with.
-fn local_router() -> BTreeMap<String, String> {
-    let manifest =
-        std::fs::read_to_string(format!("{ROOT}/Cargo.toml")).expect("Cargo.toml is readable");
-    manifest
-        .lines()
-        .skip_while(|l| l.trim() != "[workspace.metadata.lambda.watch.router]")
-        .skip(1)
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .filter_map(|l| {
-            let (path, function) = l.split_once('=')?;
-            Some((
-                path.trim().trim_matches('"').to_owned(),
-                function.trim().trim_matches('"').to_owned(),
-            ))
-        })
-        .collect()
 }
 
 /// The `AWS::Serverless::Function` resources, by logical id.
@@ -278,11 +240,11 @@ fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
 }
 
 #[test]
-fn every_spec_route_is_mapped_to_the_function_that_serves_it() {
+fn every_openapi_route_is_mapped_to_the_function_that_serves_it() {
     let t = template();
-    let spec = spec_routes();
-    assert!(spec.len() >= 10, "contract routes found: {spec:?}");
-    let router = local_router();
+    let spec = openapi_routes();
+    assert!(spec.len() >= 10, "openapi.yaml routes found: {spec:?}");
+    let router = watch_router();
 
     let deployed = routes(&t);
     let keys: Vec<&str> = deployed.iter().map(|r| r.key.as_str()).collect();
@@ -292,15 +254,10 @@ fn every_spec_route_is_mapped_to_the_function_that_serves_it() {
         keys.len(),
         "a route is mapped twice: {keys:?}"
     );
-    let api: BTreeSet<&str> = unique
-        .iter()
-        .copied()
-        .filter(|key| !PAGE_ROUTES.contains(key))
-        .collect();
     assert_eq!(
-        api,
+        unique,
         spec.iter().map(String::as_str).collect(),
-        "template routes = contract routes + the page's"
+        "template routes = openapi.yaml routes"
     );
 
     for route in &deployed {
@@ -370,8 +327,8 @@ fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() 
 
 #[test]
 fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
-    // The contract: "The JWT authorizer guards exactly the three
-    // account-session routes"; self-rotation is authenticated by the PAT.
+    // openapi.yaml: the three account-session routes need `AccountJwt`;
+    // self-rotation is authenticated by the PAT.
     let account: BTreeSet<&str> = [
         "POST /api/v1/account/tokens",
         "GET /api/v1/account/tokens",
@@ -487,7 +444,7 @@ fn functions_run_the_release_binaries_with_their_tables() {
         );
     }
     let packages: BTreeSet<&str> = functions(&t).values().map(|f| package(f)).collect();
-    let served: BTreeSet<String> = local_router().into_values().collect();
+    let served: BTreeSet<String> = watch_router().into_values().collect();
     assert_eq!(
         packages,
         served.iter().map(String::as_str).collect(),

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod faults;
 pub mod http;
+pub mod repo;
 pub mod tokens;
 pub mod versions;
 

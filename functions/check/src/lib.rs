@@ -34,14 +34,13 @@ use std::time::Instant;
 
 use app_upgrade::auth::api_key;
 use app_upgrade::domain::{Environment, Platform, ProjectId, SecretHash, Version};
-use app_upgrade::http::with_fallbacks;
+use app_upgrade::http::{Route, with_fallbacks};
 use app_upgrade::store::config::{ConfigError, seconds_from_env};
 use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError, keys};
 use app_upgrade::{ApiError, auth};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
@@ -51,6 +50,8 @@ use matcher::{Candidates, LanguageTag, Partition};
 use query::CheckQuery;
 
 pub const CHECK_PATH: &str = "/api/v1/versions/check";
+/// The function's one route (the contract test reads it).
+pub const ROUTES: [Route; 1] = [Route::get(CHECK_PATH)];
 pub const TTL_ENV: &str = "CHECK_CACHE_TTL_SECONDS";
 pub const NEGATIVE_TTL_ENV: &str = "CHECK_NEGATIVE_CACHE_TTL_SECONDS";
 
@@ -111,7 +112,8 @@ where
         cache_control: HeaderValue::try_from(max_age)
             .unwrap_or(HeaderValue::from_static("no-store")),
     });
-    with_fallbacks(Router::new().route(CHECK_PATH, get(check_version::<S>))).with_state(state)
+    let [check] = ROUTES;
+    with_fallbacks(Router::new().route(check.path, check.to(check_version::<S>))).with_state(state)
 }
 
 /// The whole request is taken (not `Query`/`Json` extractors): nothing is

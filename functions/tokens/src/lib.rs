@@ -11,15 +11,14 @@ mod routes;
 
 pub use account::Account;
 pub use body::{BODY_LIMIT, CreateToken};
-pub use page::{PageConfig, page};
+pub use page::{PAGE_ROUTES, PageConfig, page};
 
-use app_upgrade::http::with_fallbacks;
+use app_upgrade::http::{Route, with_fallbacks};
 use app_upgrade::store::{CredentialStore, CredentialWriter, TokenStore};
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, post};
 use http::{HeaderValue, header};
 
 /// What the function needs from the store.
@@ -27,21 +26,23 @@ pub trait Store: CredentialStore + CredentialWriter + TokenStore + Clone + 'stat
 
 impl<S: CredentialStore + CredentialWriter + TokenStore + Clone + 'static> Store for S {}
 
+/// Every route, in the order `app` destructures them: a route added here
+/// and not routed there does not compile.
+pub const ROUTES: [Route; 4] = [
+    Route::post("/api/v1/account/tokens"),
+    Route::get("/api/v1/account/tokens"),
+    Route::post("/api/v1/account/tokens/self/rotate"),
+    Route::delete("/api/v1/account/tokens/{tokenId}"),
+];
+
 /// The function's whole HTTP surface.
 pub fn app<S: Store>(store: S) -> Router {
+    let [create, list, rotate, revoke] = ROUTES;
     let routes = Router::new()
-        .route(
-            "/api/v1/account/tokens",
-            post(routes::create_token::<S>).get(routes::list_tokens::<S>),
-        )
-        .route(
-            "/api/v1/account/tokens/self/rotate",
-            post(routes::rotate_token::<S>),
-        )
-        .route(
-            "/api/v1/account/tokens/{tokenId}",
-            delete(routes::revoke_token::<S>),
-        )
+        .route(create.path, create.to(routes::create_token::<S>))
+        .route(list.path, list.to(routes::list_tokens::<S>))
+        .route(rotate.path, rotate.to(routes::rotate_token::<S>))
+        .route(revoke.path, revoke.to(routes::revoke_token::<S>))
         .route_layer(middleware::from_fn(log_request));
     with_fallbacks(routes)
         .layer(middleware::from_fn(no_store))

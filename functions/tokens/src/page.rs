@@ -7,10 +7,10 @@
 //! access token to the account routes, where API Gateway's authorizer (or,
 //! under `make run`, [`crate::local_jwt`]) checks it.
 
+use app_upgrade::http::Route;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 const HTML: &str = include_str!("../page/tokens.html");
 const SCRIPT: &str = include_str!("../page/tokens.js");
@@ -63,22 +63,30 @@ impl PageConfig {
     }
 }
 
+/// The page and its two assets, in the order `page` destructures them.
+pub const PAGE_ROUTES: [Route; 3] = [
+    Route::get("/account/tokens"),
+    Route::get("/account/tokens.js"),
+    Route::get("/account/tokens.css"),
+];
+
 /// `GET /account/tokens` and its two assets.
 pub fn page(config: Option<PageConfig>) -> Router {
     let html = render(config.as_ref());
     let csp = content_security_policy(config.as_ref());
+    let [document, script, style] = PAGE_ROUTES;
     Router::new()
         .route(
-            "/account/tokens",
-            get(move || async move { asset("text/html; charset=utf-8", html, Some(csp)) }),
+            document.path,
+            document.to(move || async move { asset("text/html; charset=utf-8", html, Some(csp)) }),
         )
         .route(
-            "/account/tokens.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT.into(), None) }),
+            script.path,
+            script.to(|| async { asset("text/javascript; charset=utf-8", SCRIPT.into(), None) }),
         )
         .route(
-            "/account/tokens.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLE.into(), None) }),
+            style.path,
+            style.to(|| async { asset("text/css; charset=utf-8", STYLE.into(), None) }),
         )
 }
 

@@ -12,12 +12,11 @@ pub mod query;
 
 use app_upgrade::ApiError;
 use app_upgrade::domain::{Timestamp, VersionRecord};
-use app_upgrade::http::{JsonBody, json, with_fallbacks};
+use app_upgrade::http::{JsonBody, Route, json, with_fallbacks};
 use app_upgrade::store::{CredentialStore, DirectoryStore, VersionStore};
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use http::{HeaderValue, StatusCode, header};
 
 use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
@@ -32,19 +31,25 @@ pub trait Store: CredentialStore + DirectoryStore + VersionStore + Clone + 'stat
 
 impl<S: CredentialStore + DirectoryStore + VersionStore + Clone + 'static> Store for S {}
 
+/// Every route, in the order `app` destructures them: a route added here
+/// and not routed there does not compile.
+pub const ROUTES: [Route; 5] = [
+    Route::get(COLLECTION_PATH),
+    Route::post(COLLECTION_PATH),
+    Route::get(ITEM_PATH),
+    Route::patch(ITEM_PATH),
+    Route::delete(ITEM_PATH),
+];
+
 /// The function's whole HTTP surface.
 pub fn app<S: Store>(store: S) -> Router {
+    let [list, create, read, update, delete] = ROUTES;
     let routes = Router::new()
-        .route(
-            COLLECTION_PATH,
-            get(list_versions::<S>).post(create_version::<S>),
-        )
-        .route(
-            ITEM_PATH,
-            get(get_version::<S>)
-                .patch(update_version::<S>)
-                .delete(delete_version::<S>),
-        );
+        .route(list.path, list.to(list_versions::<S>))
+        .route(create.path, create.to(create_version::<S>))
+        .route(read.path, read.to(get_version::<S>))
+        .route(update.path, update.to(update_version::<S>))
+        .route(delete.path, delete.to(delete_version::<S>));
     with_fallbacks(routes).with_state(store)
 }
 

@@ -2,6 +2,7 @@
 //! fallback for unknown routes, and helpers to run an axum app on Lambda.
 
 pub mod json_body;
+pub mod route;
 
 use std::fmt::Write as _;
 
@@ -16,6 +17,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::error::ApiError;
 
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
+pub use route::Route;
 
 /// Initializes JSON logs (what CloudWatch Logs Insights queries best) once,
 /// at the level in `RUST_LOG` (default `info`). Never log secrets: the types

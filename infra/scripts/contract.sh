@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `make contract` (and the last step of `make test`): Schemathesis sends
+# generated requests to the running API and checks every answer against
+# openapi.yaml. What it runs (seed, phases, checks, credentials, per
+# operation exclusions) is in schemathesis.toml; the hooks it needs in
+# infra/scripts/contract_hooks.py.
+#
+# It starts its own `make run` stack (stack.sh) on its own ports (DynamoDB
+# 8006, API 9006; CONTRACT_DYNAMODB_PORT, CONTRACT_API_PORT), seeds it,
+# creates the PAT that rotations start from, runs Schemathesis and stops
+# what it started. Reports: target/schemathesis/ (JUnit, NDJSON, the console
+# output in run.txt, test cases per operation in summary.txt).
+#
+# CONTRACT_ACCOUNT_JWT: an account session for the account routes, for when
+# the local stack verifies account JWTs (they are excluded until then, see
+# schemathesis.toml).
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$root"
+scripts="$root/infra/scripts"
+out="$root/target/schemathesis"
+
+export DYNAMODB_PORT="${CONTRACT_DYNAMODB_PORT:-8006}"
+export API_PORT="${CONTRACT_API_PORT:-9006}"
+export DEMO_ENV="$root/.local/contract/demo.env"
+# An edit made during the run must not restart a function mid-request.
+export WATCH_FLAGS="--ignore-changes"
+
+
+for n in "$DYNAMODB_PORT" "$API_PORT"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "ports must be numbers, got: $n"
+done
+
+"$scripts/bootstrap.sh"
+rm -rf "$out"
+mkdir -p "$out"
+
+stack_log="$out/stack.log"
+# shellcheck source=SCRIPTDIR/stack.sh
+. "$scripts/stack.sh"
+stack_start
+# shellcheck source=/dev/null
+. "$DEMO_ENV"
+# The first request to a function starts it under `cargo lambda watch`.
+versions_serve() {
+  [[ "$(stack_status -H "Authorization: Bearer $APP_UPGRADE_READ_TOKEN" \
+    "$APP_UPGRADE_URL/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID")" == 200 ]]
+}
+stack_wait "the versions function" versions_serve
+
+rotation="$("${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin" token create \
+  --user "$APP_UPGRADE_USER_ID" --name "contract rotation" --scopes versions:read |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" ||
+  die "could not create the rotation token"
+export CONTRACT_URL="$APP_UPGRADE_URL" CONTRACT_ROTATE_TOKEN="$rotation"
+export CONTRACT_ACCOUNT_JWT="${CONTRACT_ACCOUNT_JWT:-}"
+
+say "schemathesis run openapi.yaml against $CONTRACT_URL (schemathesis.toml)"
+started=$SECONDS
+status=0
+"$root/.venv/bin/schemathesis" run openapi.yaml 2>&1 | tee "$out/run.txt" || status=$?
+
+# Test cases and answers per operation, from the NDJSON report.
+python3 - "$out" <<'PY' | tee "$out/summary.txt"
+import collections, glob, json, sys
+out = sys.argv[1]
+cases = collections.Counter()
+statuses = collections.defaultdict(collections.Counter)
+for path in glob.glob(f"{out}/ndjson-*.ndjson"):
+    for line in open(path):
+        finished = json.loads(line).get("ScenarioFinished")
+        if not finished:
+            continue
+        recorder = finished["recorder"]
+        for case_id, interaction in (recorder.get("interactions") or {}).items():
+            case = recorder["cases"].get(case_id, {}).get("value", {})
+            operation = f"{case.get('method')} {case.get('path')}"
+            cases[operation] += 1
+            status = (interaction.get("response") or {}).get("status_code", "no response")
+            statuses[operation][str(status)] += 1
+print(f"{'requests':>8}  operation and statuses")
+for operation in sorted(cases, key=lambda o: (o.split()[1], o)):
+    answers = ", ".join(f"{s}: {n}" for s, n in sorted(statuses[operation].items()))
+    print(f"{cases[operation]:>8}  {operation}  ({answers})")
+PY
+say "Schemathesis took $((SECONDS - started)) s; reports in ${out#"$root"/}/"
+exit "$status"
