@@ -55,7 +55,11 @@ rotation="$("${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin" token create \
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" ||
   die "could not create the rotation token"
 export CONTRACT_URL="$APP_UPGRADE_URL" CONTRACT_ROTATE_TOKEN="$rotation"
-export CONTRACT_ACCOUNT_JWT="${CONTRACT_ACCOUNT_JWT:-}"
+# An account session from the local Cognito, the way the page signs in.
+account_jwt="$(APP_UPGRADE_USERNAME="$APP_UPGRADE_USERNAME" APP_UPGRADE_PASSWORD="$APP_UPGRADE_PASSWORD" \
+  "$root/.venv/bin/python" "$scripts/local_cognito.py" signin "$COGNITO_ENDPOINT" "$COGNITO_CLIENT_ID")" ||
+  die "could not sign in to the local Cognito"
+export CONTRACT_ACCOUNT_JWT="$account_jwt"
 
 say "schemathesis run openapi.yaml against $CONTRACT_URL (schemathesis.toml)"
 started=$SECONDS

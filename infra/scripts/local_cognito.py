@@ -8,6 +8,8 @@ InitiateAuth are routed by their X-Amz-Target; JWKS at
                                      its public app client and the demo account;
                                      prints them as JSON (with the password)
   local_cognito.py jwks URL POOL_ID  the pool's JSON Web Key Set
+  local_cognito.py signin URL CLIENT an access token for APP_UPGRADE_USERNAME /
+                                     APP_UPGRADE_PASSWORD (the page's flow)
 
 The browser test (tests/browser/tokens_page.py) imports it for a second pool.
 
@@ -111,6 +113,19 @@ def main(cmd, url, *args):
         if not keys.get("keys"):
             sys.exit(f"no keys at {url} for pool {args[0]}")
         json.dump(keys, sys.stdout, separators=(",", ":"))
+        return 0
+    if cmd == "signin" and len(args) == 1:
+        # The page's own flow; the credentials come from the environment
+        # (APP_UPGRADE_USERNAME, APP_UPGRADE_PASSWORD), never argv.
+        result = idp.initiate_auth(
+            ClientId=args[0],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={
+                "USERNAME": os.environ["APP_UPGRADE_USERNAME"],
+                "PASSWORD": os.environ["APP_UPGRADE_PASSWORD"],
+            },
+        )
+        print(result["AuthenticationResult"]["AccessToken"])
         return 0
     sys.exit(__doc__)
 

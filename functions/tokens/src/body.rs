@@ -82,7 +82,7 @@ fn parse_scopes(value: Option<&Value>) -> Result<Scopes, String> {
 fn parse_days(value: Option<&Value>) -> Result<u16, String> {
     let days = match value {
         None | Some(Value::Null) => return Ok(DEFAULT_PAT_LIFETIME_DAYS),
-        Some(Value::Number(n)) => n.as_u64().and_then(|d| u16::try_from(d).ok()),
+        Some(Value::Number(n)) => whole_days(n),
         Some(_) => None,
     };
     days.filter(|d| PAT_LIFETIME_DAYS.contains(d))
@@ -93,6 +93,18 @@ fn parse_days(value: Option<&Value>) -> Result<u16, String> {
                 PAT_LIFETIME_DAYS.end()
             )
         })
+}
+
+/// `54` and `54.0` are the same JSON number (JSON Schema counts both as an
+/// integer, and so does the contract's `type: integer`); `54.5` is not whole.
+fn whole_days(n: &serde_json::Number) -> Option<u16> {
+    match n.as_u64() {
+        Some(d) => u16::try_from(d).ok(),
+        None => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(f))
+            .map(|f| f as u16),
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +145,12 @@ mod tests {
         ] {
             assert_eq!(parse(body).map(|t| t.lifetime_days), Ok(90));
         }
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_whole() {
+        let body = json!({"name": "ci", "scopes": ["versions:read"], "expiresInDays": 54.0});
+        assert_eq!(parse(body).map(|t| t.lifetime_days), Ok(54));
     }
 
     #[test]
