@@ -46,8 +46,33 @@ def after_call(ctx, case, response):
         _rotating["token"] = response.json()["token"]
 
 
+# What the versions API trims from names (Rust's `str::trim`: Unicode
+# White_Space), as openapi.yaml's patterns spell it.
+_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
+def _keys_collide(mapping, fold):
+    """Two keys of `mapping` that are one key once trimmed (and folded)."""
+    seen = set()
+    for key in mapping:
+        key = fold(key.strip(_SPACE)) if isinstance(key, str) else key
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
 @schemathesis.hook
 def filter_body(ctx, body):
+    # Keys that differ only by surrounding white space (or, for language
+    # tags, by ASCII case) name the same attribute or locale, and the API
+    # refuses the second with a 400: a rule across keys that a schema
+    # cannot state. Such bodies are left out, positive or negative.
+    if isinstance(body, dict):
+        for field, fold in (("customAttributes", str), ("messageLocale", lambda k: k.encode().lower())):
+            value = body.get(field)
+            if isinstance(value, dict) and _keys_collide(value, fold):
+                return False
     # `cargo lambda watch`, the local stand-in for API Gateway, answers a
     # JSON body that is not UTF-8 with a 500 of its own before any function
     # runs; the functions answer such bodies 400 (tests/hostile.rs).
