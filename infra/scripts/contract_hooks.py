@@ -53,13 +53,7 @@ _SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B
 
 def _keys_collide(mapping, fold):
     """Two keys of `mapping` that are one key once trimmed (and folded)."""
-    seen = set()
-    for key in mapping:
-        key = fold(key.strip(_SPACE)) if isinstance(key, str) else key
-        if key in seen:
-            return True
-        seen.add(key)
-    return False
+    return len({fold(key.strip(_SPACE)) for key in mapping}) < len(mapping)
 
 
 @schemathesis.hook
