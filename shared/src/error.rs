@@ -3,7 +3,8 @@
 //! It owns the mapping to HTTP statuses and the contract's JSON body
 //! `{"code": <status>, "message": "…", "errors": [{"field", "message"}]}`.
 //! Anything unexpected becomes a logged, generic 500; store outages become
-//! 503 with `Retry-After` so the SDKs' retry takes over.
+//! 503 with `Retry-After` so the SDKs' retry takes over. Every error
+//! carries `Cache-Control: no-store`.
 
 use std::borrow::Cow;
 
@@ -264,6 +265,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        // An error is about one request at one moment (a bad key, a store
+        // outage): no cache, CDN or browser, may answer a later one with it.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -308,6 +312,7 @@ mod tests {
         assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
         let response = down.into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         let internal: ApiError = StoreError::Internal("secret detail".into()).into();
         assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!internal.message().contains("secret"));

@@ -13,13 +13,12 @@ pub use account::Account;
 pub use body::{BODY_LIMIT, CreateToken};
 pub use page::{PAGE_ROUTES, PageConfig, page};
 
-use app_upgrade::http::{Route, with_fallbacks};
+use app_upgrade::http::{Route, no_store, with_fallbacks};
 use app_upgrade::store::{CredentialStore, CredentialWriter, TokenStore};
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use http::{HeaderValue, header};
 
 /// What the function needs from the store.
 pub trait Store: CredentialStore + CredentialWriter + TokenStore + Clone + 'static {}
@@ -44,9 +43,8 @@ pub fn app<S: Store>(store: S) -> Router {
         .route(rotate.path, rotate.to(routes::rotate_token::<S>))
         .route(revoke.path, revoke.to(routes::revoke_token::<S>))
         .route_layer(middleware::from_fn(log_request));
-    with_fallbacks(routes)
-        .layer(middleware::from_fn(no_store))
-        .with_state(store)
+    // A created token is in a response body exactly once: no cache may keep it.
+    no_store(with_fallbacks(routes)).with_state(store)
 }
 
 /// One line per routed request: the route template (never the raw path or
@@ -60,14 +58,5 @@ async fn log_request(route: MatchedPath, request: Request, next: Next) -> Respon
         status = response.status().as_u16(),
         "request"
     );
-    response
-}
-
-/// A created token is in a response body exactly once: no cache may keep it.
-async fn no_store(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -3,7 +3,8 @@
 //!
 //! Every handler is admission (an extractor doing auth, scope, `teamId` and
 //! access, see [`admit`]), then parse, domain, store, one response. Errors
-//! are [`ApiError`]s all the way.
+//! are [`ApiError`]s all the way. Every answer carries
+//! `Cache-Control: no-store`: it is per-token and may change at once.
 
 pub mod admit;
 pub mod body;
@@ -12,7 +13,7 @@ pub mod query;
 
 use app_upgrade::ApiError;
 use app_upgrade::domain::{Timestamp, VersionRecord};
-use app_upgrade::http::{JsonBody, Route, json, with_fallbacks};
+use app_upgrade::http::{JsonBody, Route, json, no_store, with_fallbacks};
 use app_upgrade::store::{CredentialStore, DirectoryStore, VersionStore};
 use axum::Router;
 use axum::extract::State;
@@ -50,7 +51,7 @@ pub fn app<S: Store>(store: S) -> Router {
         .route(read.path, read.to(get_version::<S>))
         .route(update.path, update.to(update_version::<S>))
         .route(delete.path, delete.to(delete_version::<S>));
-    with_fallbacks(routes).with_state(store)
+    no_store(with_fallbacks(routes)).with_state(store)
 }
 
 async fn list_versions<S: Store>(

@@ -1,15 +1,14 @@
 //! HTTP glue shared by the three functions: tracing set-up, the JSON
-//! fallback for unknown routes, and helpers to run an axum app on Lambda.
+//! fallback for unknown routes, `no-store`, and running an axum app on
+//! Lambda ([`lambda`]).
 
 pub mod json_body;
+pub mod lambda;
 pub mod route;
-
-use std::fmt::Write as _;
 
 use axum::Router;
 use axum::response::IntoResponse;
-use http::StatusCode;
-use lambda_http::request::LambdaRequest;
+use http::{HeaderValue, StatusCode};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -17,6 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::error::ApiError;
 
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
+pub use lambda::{admit, handler, make_query_valid, run};
 pub use route::Route;
 
 /// Initializes JSON logs (what CloudWatch Logs Insights queries best) once,
@@ -58,48 +58,19 @@ pub fn with_fallbacks<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Ro
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// Serves `app` on Lambda, as `lambda_http::run` does, but through
-/// [`make_query_valid`] first.
-pub async fn run(app: Router) -> Result<(), lambda_http::Error> {
-    use lambda_http::tower::ServiceExt;
-    let service = lambda_http::Adapter::from(app).map_request(
-        |mut event: lambda_http::LambdaEvent<LambdaRequest>| {
-            make_query_valid(&mut event.payload);
-            event
+/// `Cache-Control: no-store` on every answer of `router`, success or error:
+/// for the management APIs, whose answers are per-caller and may carry a
+/// secret shown once. (Errors carry it anyway, see [`ApiError`].)
+pub fn no_store<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(axum::middleware::map_response(
+        |mut response: axum::response::Response| async move {
+            response.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            );
+            response
         },
-    );
-    lambda_http::lambda_runtime::run(service).await
-}
-
-/// Percent-encodes the bytes of an API Gateway event's `rawQueryString`
-/// that a URI query may not hold raw (controls, space, `"`, `#`, `<`, `>`,
-/// DEL). `lambda_http` builds the request URI from it verbatim and panics on
-/// such a byte (`?q="x"`), which would let any caller crash an instance: a
-/// 5xx, then a cold start. Everything else, escapes included, is kept, so a
-/// well-formed query is unchanged.
-pub fn make_query_valid(event: &mut LambdaRequest) {
-    // The only variant with the features we build lambda_http with.
-    #[allow(irrefutable_let_patterns)]
-    let LambdaRequest::ApiGatewayV2(request) = event else {
-        return;
-    };
-    let Some(query) = &mut request.raw_query_string else {
-        return;
-    };
-    let refused = |b: u8| b <= b' ' || matches!(b, b'"' | b'#' | b'<' | b'>' | 0x7f);
-    if !query.bytes().any(refused) {
-        return;
-    }
-    let mut encoded = String::with_capacity(query.len() + 16);
-    for c in query.chars() {
-        match u8::try_from(c) {
-            Ok(b) if refused(b) => {
-                let _ = write!(encoded, "%{b:02X}");
-            }
-            _ => encoded.push(c),
-        }
-    }
-    *query = encoded;
+    ))
 }
 
 /// A JSON success response.
