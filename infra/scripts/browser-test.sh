@@ -4,7 +4,9 @@
 # against a private `make run` stack (infra/scripts/stack.sh) on its own ports
 # (DynamoDB+Cognito 8004, API 9004; BROWSER_TEST_DYNAMODB_PORT,
 # BROWSER_TEST_API_PORT), so a running `make run` and the test emulator are
-# left alone. Takes the README's screenshot, docs/access-tokens.png.
+# left alone. Takes the README's screenshot, docs/access-tokens.png. First
+# checks that the stack grants no CORS to a foreign origin
+# (infra/scripts/no-cors.sh): the page works without any.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -37,6 +39,8 @@ versions_serve() {
 stack_wait "the tokens function" tokens_serve
 stack_wait "the versions function" versions_serve
 say "the stack serves $APP_UPGRADE_URL ($((SECONDS - start)) s)"
+
+"$scripts/no-cors.sh" "$APP_UPGRADE_URL"
 
 "$root/.venv/bin/python" "$root/tests/browser/tokens_page.py" \
   --screenshot "$root/docs/access-tokens.png" --artifacts "$out"

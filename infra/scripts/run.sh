@@ -72,7 +72,8 @@ TXT
 
 # The functions inherit this process's environment (AWS_ENDPOINT_URL_DYNAMODB,
 # table names, dummy credentials); routes come from the root Cargo.toml's
-# [workspace.metadata.lambda.watch.router].
+# [workspace.metadata.lambda.watch.router], and `disable_cors = true` there
+# keeps web pages from driving this endpoint (infra/scripts/no-cors.sh).
 # WATCH_FLAGS: more `cargo lambda watch` flags, e.g. --ignore-changes (the
 # load test's: an edit mid-run must not restart the functions under load).
 # shellcheck disable=SC2086 # word splitting wanted
