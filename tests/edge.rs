@@ -129,7 +129,7 @@ async fn invoke(app: &Router, event: Event) -> Answer {
     }
 }
 
-async fn functions(fx: &Fixture) -> [Function; 3] {
+fn functions(fx: &Fixture) -> [Function; 3] {
     let page = tokens::PageConfig::parse("http://127.0.0.1:1/", "client").expect("a page config");
     [
         Function {
@@ -178,7 +178,7 @@ fn assert_json_error(answer: &Answer, status: u16, what: &str) {
 #[tokio::test]
 async fn junk_headers_paths_and_bodies_are_answered_never_a_panic() {
     let fx = Fixture::new().await;
-    for function in functions(&fx).await {
+    for function in functions(&fx) {
         let name = function.name;
         let ok = Event::of(&function);
         let answer = invoke(&function.app, ok.clone()).await;
@@ -256,7 +256,7 @@ async fn junk_headers_paths_and_bodies_are_answered_never_a_panic() {
 #[tokio::test]
 async fn every_answer_carries_the_functions_cache_policy() {
     let fx = Fixture::new().await;
-    let [versions, check, tokens] = functions(&fx).await;
+    let [versions, check, tokens] = functions(&fx);
 
     // Successes.
     let listed = invoke(&versions.app, Event::of(&versions)).await;
