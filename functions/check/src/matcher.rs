@@ -322,7 +322,7 @@ mod tests {
             }
         }
 
-        fn scope(&self, app_name: &str) -> Partition {
+        fn partition(&self, app_name: &str) -> Partition {
             Partition {
                 app_name: AppName::parse(app_name).expect("valid"),
                 platform: self.platform.clone(),
@@ -333,7 +333,7 @@ mod tests {
         /// The candidates `records` give the request's partition.
         fn candidates(&self, records: Vec<VersionRecord>) -> Candidates {
             ProjectChecks::prepare(&self.project, records)
-                .candidates(&self.scope("Wallpaper App"))
+                .candidates(&self.partition("Wallpaper App"))
                 .cloned()
                 .unwrap_or_default()
         }
