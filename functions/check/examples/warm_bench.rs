@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use app_upgrade::test_util::version_record;
 
-use app_upgrade::domain::{CustomValue, PlainSecret, SecretKind, VersionRecord};
+use app_upgrade::domain::{
+    AppName, CustomValue, Environment, PlainSecret, Platform, SecretKind, VersionId, VersionRecord,
+};
 use axum::routing::get;
 use check::CHECK_PATH;
 use check::memory::MemoryStore;
@@ -55,7 +57,7 @@ fn main() -> Result<(), Error> {
         let event = EVENT.replace("__API_KEY__", key.expose());
         let elapsed = match handler.as_str() {
             "check" => {
-                let router = check::app(seeded_store(&key));
+                let router = check::app(seeded_store(&key)?);
                 drive(Adapter::from(router), &event, requests, true).await?
             }
             "hello-axum" => {
@@ -134,12 +136,14 @@ where
     Ok(serde_json::to_vec(&response)?)
 }
 
-fn seeded_store(key: &PlainSecret) -> MemoryStore {
+fn seeded_store(key: &PlainSecret) -> Result<MemoryStore, Error> {
     let store = MemoryStore::default();
     let project = store.add_api_key(key);
-    // A realistic scope: a few ranges and exact versions, attributes and
-    // locales; the event's request (1.0.0+5, country=US, fr_CA) matches
-    // several, and precedence picks the exact one with an attribute.
+    // A realistic project (the check caches a whole one): the event's
+    // partition holds a few ranges and exact versions, attributes and
+    // locales; its request (1.0.0+5, country=US, fr_CA) matches several, and
+    // precedence picks the exact one with an attribute. The same versions
+    // again for iOS, for staging, and for a second app sit beside it.
     let record = |app_version: &str, force: bool, attributes: &[(&str, &[&str])]| VersionRecord {
         force_upgrade: force,
         message: "A new version is available.".into(),
@@ -159,7 +163,7 @@ fn seeded_store(key: &PlainSecret) -> MemoryStore {
             .collect(),
         ..version_record(&project, app_version)
     };
-    for r in [
+    let partition = [
         record("1.2.0", false, &[]),
         record("1.1.0", false, &[]),
         record(">=0.9.0, <1.1.0", false, &[]),
@@ -167,8 +171,22 @@ fn seeded_store(key: &PlainSecret) -> MemoryStore {
         record("1.0.0", true, &[("country", &["US", "CA"])]),
         record("1.0.0", false, &[]),
         record("0.9.0", true, &[]),
-    ] {
-        store.put_version(r);
+    ];
+    for r in &partition {
+        store.put_version(r.clone());
+        for (app, platform, environment) in [
+            ("Wallpaper App", "ios", "production"),
+            ("Wallpaper App", "android", "staging"),
+            ("Wallpaper Pro", "android", "production"),
+        ] {
+            store.put_version(VersionRecord {
+                id: VersionId::generate(),
+                app_name: AppName::parse(app)?,
+                platform: Platform::parse(platform)?,
+                environment: Environment::parse(environment)?,
+                ..r.clone()
+            });
+        }
     }
-    store
+    Ok(store)
 }

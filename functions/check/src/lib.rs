@@ -1,20 +1,24 @@
 //! The `check` function: `GET /api/v1/versions/check`, called by the
 //! official mobile SDKs on every app launch — the hot path.
 //!
-//! A check is: API key (format and checksum, no I/O) → project → decoded
-//! query → the scope's prepared candidates → best match → JSON. The key's
-//! project and the candidates come from a per-instance [`cache`], so a warm
-//! check makes no DynamoDB call and a cold one at most two (the key's
-//! `GetItem`, the `check-index` `Query`). 200s carry
-//! `Cache-Control: public, max-age=<TTL>` and `Vary: x-api-key` so a CDN can
-//! answer repeats; errors carry `no-store`.
+//! A check is: API key (format and checksum, no I/O) → decoded query, its
+//! names parsed as the versions API stores them (no I/O; a name it would
+//! refuse is a 400) → project → the project's prepared check data → the
+//! partition's candidates → best match → JSON. The key's project and the
+//! project's data come from a per-instance [`cache`], so a warm check makes
+//! no DynamoDB call and a cold one at most two (the key's `GetItem`, one
+//! paginated `Query` of the project's versions). What a check costs is
+//! bounded by the project's own data: any app name, platform or attribute
+//! a caller invents is answered from the same cached project, with no read.
+//! 200s carry `Cache-Control: public, max-age=<TTL>` and `Vary: x-api-key`
+//! so a CDN can answer repeats; errors carry `no-store`.
 //!
 //! Configuration (environment, read once at start-up):
 //!
 //! - `CHECK_CACHE_TTL_SECONDS` (default 30): how long a key's project and a
-//!   scope's versions are reused, and the edge `max-age`; so a change to a
-//!   version reaches checks within this many seconds (plus the index's
-//!   sub-second replication lag).
+//!   project's versions are reused, and the edge `max-age`; so a change to a
+//!   version reaches checks within this many seconds (plus the eventually
+//!   consistent read's sub-second lag).
 //! - `CHECK_NEGATIVE_CACHE_TTL_SECONDS` (default 10): how long an unknown
 //!   key is answered 401 without a lookup, and how often a check retries
 //!   DynamoDB while it is down and a stale answer is at hand.
@@ -33,10 +37,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use app_upgrade::auth::api_key;
-use app_upgrade::domain::{Environment, Platform, ProjectId, SecretHash, Version};
+use app_upgrade::domain::{ProjectId, SecretHash, Version};
 use app_upgrade::http::{Route, with_fallbacks};
 use app_upgrade::store::config::{ConfigError, seconds_from_env};
-use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError, keys};
+use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError};
 use app_upgrade::{ApiError, auth};
 use axum::Router;
 use axum::extract::{Request, State};
@@ -46,7 +50,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
 use cache::{CacheLimits, CheckCache, Clock, KeyLookup, Lookup, SystemClock};
-use matcher::{Candidates, LanguageTag, Partition};
+use matcher::{LanguageTag, ProjectChecks};
 use query::CheckQuery;
 
 pub const CHECK_PATH: &str = "/api/v1/versions/check";
@@ -174,40 +178,17 @@ async fn answer<S>(
 where
     S: CredentialStore + CheckStore,
 {
-    // Authentication comes first, so a bad key is a 401 whatever the query.
+    // A missing or malformed key is a 401 whatever the query; then the
+    // query is checked, so that nothing a caller invents costs a read.
     let key = api_key(headers)?;
+    let query = CheckQuery::parse(raw_query)?;
     let now = state.cache.now();
     let project = project_of(state, key.hash(), now).await?;
-    let query = CheckQuery::parse(raw_query)?;
-
-    // Stored names are trimmed and platform/environment lower-cased; a
-    // request value that could never have been stored matches nothing, and
-    // costs no read.
-    let app_name = query.app_name.trim();
-    let scope = match (
-        Platform::parse(&query.platform),
-        Environment::parse(&query.environment),
-    ) {
-        (Ok(platform), Ok(environment)) => Some((platform, environment)),
-        _ => None,
-    };
-    let candidates = match &scope {
-        Some((platform, environment)) => {
-            let scope = Partition {
-                project: &project,
-                app_name,
-                platform,
-                environment,
-            };
-            Some(candidates_for(state, &scope, now).await?)
-        }
-        None => None,
-    };
+    let checks = checks_of(state, &project, now).await?;
+    let candidates = checks.candidates(&query.partition);
 
     let version = Version::parse(&query.app_version).ok();
-    let best = candidates
-        .as_deref()
-        .and_then(|c| c.best(version.as_ref(), &query.attributes));
+    let best = candidates.and_then(|c| c.best(version.as_ref(), &query.attributes));
     let language = query.app_language.as_deref().map(LanguageTag::parse);
     let body = Answer {
         found: best.is_some(),
@@ -263,44 +244,32 @@ async fn project_of<S: CredentialStore>(
     }
 }
 
-/// The prepared candidates of a scope: cached, else one `Query`.
-async fn candidates_for<S: CheckStore>(
+/// The prepared check data of a project: cached, else one (paginated)
+/// `Query`.
+async fn checks_of<S: CheckStore>(
     state: &CheckState<S>,
-    scope: &Partition<'_>,
+    project: &ProjectId,
     now: Instant,
-) -> Result<Arc<Candidates>, ApiError> {
-    let key = keys::check_key(
-        scope.project,
-        scope.app_name,
-        scope.platform,
-        scope.environment,
-    );
-    let stale = match state.cache.candidates(&key, now) {
-        Lookup::Fresh(candidates) => return Ok(candidates),
-        Lookup::Stale(candidates) => Some(candidates),
+) -> Result<Arc<ProjectChecks>, ApiError> {
+    let stale = match state.cache.project(project, now) {
+        Lookup::Fresh(checks) => return Ok(checks),
+        Lookup::Stale(checks) => Some(checks),
         Lookup::Missing => None,
     };
-    let loaded = state
-        .store
-        .candidates(
-            scope.project,
-            scope.app_name,
-            scope.platform,
-            scope.environment,
-        )
-        .await;
-    match (loaded, stale) {
+    match (state.store.active_versions(project).await, stale) {
         (Ok(records), _) => {
-            let candidates = Arc::new(Candidates::prepare(records, scope));
+            let checks = Arc::new(ProjectChecks::prepare(project, records));
             state
                 .cache
-                .remember_candidates(key, candidates.clone(), now);
-            Ok(candidates)
+                .remember_project(project.clone(), checks.clone(), now);
+            Ok(checks)
         }
-        (Err(StoreError::Unavailable(cause)), Some(candidates)) => {
+        (Err(StoreError::Unavailable(cause)), Some(checks)) => {
             warn_stale(&cause);
-            state.cache.extend_candidates(key, candidates.clone(), now);
-            Ok(candidates)
+            state
+                .cache
+                .extend_project(project.clone(), checks.clone(), now);
+            Ok(checks)
         }
         (Err(err), _) => Err(err.into()),
     }

@@ -1,8 +1,10 @@
 //! Which version record answers a check, and in which language.
 //!
-//! Records are prepared once, when they enter the cache: filtered to the
-//! ones a check may see, locale keys normalized, and sorted best-first by
-//! the spec's precedence. A check then walks the slice and answers with the
+//! A project's active versions are prepared once, when they enter the cache:
+//! grouped by (app name, platform, environment), locale keys normalized,
+//! and each group sorted best-first by the spec's precedence. A check then
+//! finds its group (one hash look-up by app name, then a scan of that app's
+//! few platform/environment pairs), walks the slice and answers with the
 //! first record that matches, comparing pre-parsed versions; nothing is
 //! parsed or allocated per record.
 //!
@@ -23,21 +25,110 @@
 //! deterministic, the greater (younger) version id.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
 
 use app_upgrade::domain::{
-    Environment, Platform, ProjectId, Timestamp, Version, VersionId, VersionRecord, VersionRule,
+    AppName, Environment, Platform, ProjectId, Timestamp, Version, VersionId, VersionRecord,
+    VersionRule,
 };
 
 use crate::query::Attributes;
 
-/// What a set of candidates was loaded for: one `check-index` partition
-/// (not to be confused with a PAT's [`app_upgrade::domain::Scope`]).
+/// Which versions a check is about, parsed by the same rules the versions
+/// API stores them by (not to be confused with a PAT's
+/// [`app_upgrade::domain::Scope`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition<'a> {
-    pub project: &'a ProjectId,
-    pub app_name: &'a str,
-    pub platform: &'a Platform,
-    pub environment: &'a Environment,
+pub struct Partition {
+    pub app_name: AppName,
+    pub platform: Platform,
+    pub environment: Environment,
+}
+
+/// One app's partitions: an app has a handful of (platform, environment)
+/// pairs, so a scan beats a second map.
+type AppPartitions = Box<[(Platform, Environment, Candidates)]>;
+
+/// One project's check data: its active versions, prepared and grouped.
+#[derive(Debug, Default)]
+pub struct ProjectChecks {
+    /// App name → its partitions.
+    apps: HashMap<Box<str>, AppPartitions>,
+    len: usize,
+    weight: usize,
+}
+
+impl ProjectChecks {
+    /// Keeps the records a check of `project` may see (the query already
+    /// guarantees it; checking again is cheap and keeps the matcher honest
+    /// on its own), grouped by partition, each group sorted by precedence.
+    pub fn prepare(project: &ProjectId, records: Vec<VersionRecord>) -> Self {
+        type Groups = HashMap<Box<str>, Vec<(Platform, Environment, Vec<VersionRecord>)>>;
+        let mut groups = Groups::new();
+        let mut len = 0;
+        for record in records {
+            if !record.active || record.project != *project {
+                continue;
+            }
+            len += 1;
+            let app = groups.entry(record.app_name.as_str().into()).or_default();
+            match app
+                .iter_mut()
+                .find(|(p, e, _)| *p == record.platform && *e == record.environment)
+            {
+                Some((_, _, records)) => records.push(record),
+                None => app.push((
+                    record.platform.clone(),
+                    record.environment.clone(),
+                    vec![record],
+                )),
+            }
+        }
+        let mut weight = size_of::<Self>();
+        let apps = groups
+            .into_iter()
+            .map(|(name, partitions)| {
+                weight += name.len() + size_of::<(Box<str>, AppPartitions)>();
+                let partitions = partitions
+                    .into_iter()
+                    .map(|(p, e, records)| {
+                        let candidates = Candidates::prepare(records);
+                        weight += size_of::<(Platform, Environment, Candidates)>()
+                            + p.as_str().len()
+                            + e.as_str().len()
+                            + candidates.0.iter().map(Candidate::weight).sum::<usize>();
+                        (p, e, candidates)
+                    })
+                    .collect();
+                (name, partitions)
+            })
+            .collect();
+        Self { apps, len, weight }
+    }
+
+    /// The candidates of one partition; `None` when the project has none.
+    pub fn candidates(&self, partition: &Partition) -> Option<&Candidates> {
+        self.apps
+            .get(partition.app_name.as_str())?
+            .iter()
+            .find(|(p, e, _)| *p == partition.platform && *e == partition.environment)
+            .map(|(_, _, candidates)| candidates)
+    }
+
+    /// Candidates held, all partitions together.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// An estimate of the bytes held, computed once by [`Self::prepare`]:
+    /// what the cache bounds. The texts count whole (a version may carry
+    /// fifty translated messages); the rule's own allocations are guessed.
+    pub fn weight(&self) -> usize {
+        self.weight
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// One record, ready to be matched.
@@ -82,6 +173,32 @@ impl Candidate {
         }
     }
 
+    /// See [`ProjectChecks::weight`].
+    fn weight(&self) -> usize {
+        // A range rule holds a few comparators on the heap.
+        const RULE_ALLOWANCE: usize = 4 * size_of::<Version>();
+        size_of::<Self>()
+            + RULE_ALLOWANCE
+            + self.message.len()
+            + self
+                .locales
+                .iter()
+                .map(|(tag, message)| size_of::<(Box<str>, Box<str>)>() + tag.len() + message.len())
+                .sum::<usize>()
+            + self
+                .attributes
+                .iter()
+                .map(|(name, values)| {
+                    size_of::<(Box<str>, Box<[String]>)>()
+                        + name.len()
+                        + values
+                            .iter()
+                            .map(|v| size_of::<String>() + v.len())
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
     pub fn force_upgrade(&self) -> bool {
         self.force_upgrade
     }
@@ -120,26 +237,14 @@ impl Candidate {
     }
 }
 
-/// The candidates of one check scope, best first.
+/// The candidates of one partition, best first.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates(Box<[Candidate]>);
 
 impl Candidates {
-    /// Keeps the records a check in `scope` may see (the index already
-    /// guarantees it; checking again is cheap and keeps the matcher honest
-    /// on its own) and sorts them by precedence.
-    pub fn prepare(records: Vec<VersionRecord>, scope: &Partition<'_>) -> Self {
-        let mut candidates: Vec<Candidate> = records
-            .into_iter()
-            .filter(|r| {
-                r.active
-                    && r.project == *scope.project
-                    && r.app_name.as_str() == scope.app_name
-                    && r.platform == *scope.platform
-                    && r.environment == *scope.environment
-            })
-            .map(Candidate::new)
-            .collect();
+    /// `records`, all of one partition, sorted by precedence.
+    fn prepare(records: Vec<VersionRecord>) -> Self {
+        let mut candidates: Vec<Candidate> = records.into_iter().map(Candidate::new).collect();
         candidates.sort_by_cached_key(|c| Reverse(c.precedence()));
         Self(candidates.into())
     }
@@ -217,13 +322,20 @@ mod tests {
             }
         }
 
-        fn scope<'a>(&'a self, app_name: &'a str) -> Partition<'a> {
+        fn partition(&self, app_name: &str) -> Partition {
             Partition {
-                project: &self.project,
-                app_name,
-                platform: &self.platform,
-                environment: &self.environment,
+                app_name: AppName::parse(app_name).expect("valid"),
+                platform: self.platform.clone(),
+                environment: self.environment.clone(),
             }
+        }
+
+        /// The candidates `records` give the request's partition.
+        fn candidates(&self, records: Vec<VersionRecord>) -> Candidates {
+            ProjectChecks::prepare(&self.project, records)
+                .candidates(&self.partition("Wallpaper App"))
+                .cloned()
+                .unwrap_or_default()
         }
 
         fn record(&self, app_version: &str, message: &str) -> VersionRecord {
@@ -255,7 +367,7 @@ mod tests {
         version: &str,
         request: &Attributes,
     ) -> Option<String> {
-        let candidates = Candidates::prepare(records, &world.scope("Wallpaper App"));
+        let candidates = world.candidates(records);
         let parsed = Version::parse(version).ok();
         candidates
             .best(parsed.as_ref(), request)
@@ -371,22 +483,25 @@ mod tests {
         let w = World::new();
         let request_platform = Platform::parse("Android").expect("valid");
         let request_environment = Environment::parse("PRODUCTION").expect("valid");
-        let scope = |app_name| Partition {
-            project: &w.project,
-            app_name,
-            platform: &request_platform,
-            environment: &request_environment,
-        };
+        let checks = ProjectChecks::prepare(&w.project, vec![w.record("1.0.0", "m")]);
         let v = Version::parse("1.0.0").ok();
         let none = Attributes::default();
         let found = |app_name| {
-            Candidates::prepare(vec![w.record("1.0.0", "m")], &scope(app_name))
-                .best(v.as_ref(), &none)
+            let partition = Partition {
+                app_name: AppName::parse(app_name).expect("valid"),
+                platform: request_platform.clone(),
+                environment: request_environment.clone(),
+            };
+            checks
+                .candidates(&partition)
+                .and_then(|c| c.best(v.as_ref(), &none))
                 .is_some()
         };
         assert!(found("Wallpaper App"));
         assert!(!found("wallpaper app"));
-        assert!(!found("Wallpaper App "));
+        // Stored names are trimmed, and so is the request's.
+        assert!(found(" Wallpaper App "));
+        assert!(!found("Wallpaper  App"));
     }
 
     #[test]
@@ -481,7 +596,7 @@ mod tests {
             ("pt_BR".into(), "brasileiro".into()),
             ("de".into(), String::new()),
         ]);
-        let candidates = Candidates::prepare(vec![r], &w.scope("Wallpaper App"));
+        let candidates = w.candidates(vec![r]);
         let c = candidates
             .best(
                 Version::parse("1.0.0").ok().as_ref(),
@@ -511,8 +626,7 @@ mod tests {
     #[test]
     fn missing_message_is_an_empty_string() {
         let w = World::new();
-        let candidates =
-            Candidates::prepare(vec![w.record("1.0.0", "")], &w.scope("Wallpaper App"));
+        let candidates = w.candidates(vec![w.record("1.0.0", "")]);
         let c = candidates
             .best(Version::parse("1").ok().as_ref(), &Attributes::default())
             .expect("matches");

@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use app_upgrade::domain::{
-    ApiKeyRecord, Environment, PlainSecret, Platform, ProjectId, SecretHash, TeamId, Timestamp,
-    VersionRecord,
+    ApiKeyRecord, PlainSecret, ProjectId, SecretHash, TeamId, Timestamp, VersionRecord,
 };
 use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError};
 
@@ -105,24 +104,11 @@ impl CredentialStore for MemoryStore {
 }
 
 impl CheckStore for MemoryStore {
-    /// What the sparse index holds: active versions of the partition.
-    async fn candidates(
-        &self,
-        project: &ProjectId,
-        app_name: &str,
-        platform: &Platform,
-        environment: &Environment,
-    ) -> Result<Vec<VersionRecord>, StoreError> {
+    async fn active_versions(&self, project: &ProjectId) -> Result<Vec<VersionRecord>, StoreError> {
         self.call()?;
         Ok(lock(&self.0.versions)
             .iter()
-            .filter(|v| {
-                v.active
-                    && v.project == *project
-                    && v.app_name.as_str() == app_name
-                    && v.platform == *platform
-                    && v.environment == *environment
-            })
+            .filter(|v| v.active && v.project == *project)
             .cloned()
             .collect())
     }

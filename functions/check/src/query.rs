@@ -16,8 +16,15 @@
 //!   [`MAX_PAIRS`] parameters, [`MAX_ATTRIBUTES`] distinct attributes, names
 //!   of at most [`MAX_NAME_CHARS`] and values of at most [`MAX_VALUE_CHARS`]
 //!   characters; beyond that the answer is a 400.
+//! - `app_name`, `platform` and `environment` must be values the versions
+//!   API could have stored (its own parsers decide: length, no control
+//!   characters); any other names nothing, and is a 400 rather than a
+//!   look-up.
 
+use app_upgrade::domain::{AppName, Environment, Invalid, Platform};
 use app_upgrade::{ApiError, FieldErrors};
+
+use crate::matcher::Partition;
 
 /// Most `key=value` pairs in one query string.
 pub const MAX_PAIRS: usize = 100;
@@ -29,7 +36,8 @@ pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_VALUE_CHARS: usize = 256;
 
 /// A decoded check request. The named values are kept as sent (after
-/// decoding) because the response echoes them.
+/// decoding) because the response echoes them; `partition` is what they
+/// mean.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckQuery {
     pub app_name: String,
@@ -38,6 +46,7 @@ pub struct CheckQuery {
     pub environment: String,
     pub app_language: Option<String>,
     pub attributes: Attributes,
+    pub partition: Partition,
 }
 
 /// The request's custom attributes: name → one or more values, in the order
@@ -153,20 +162,52 @@ impl CheckQuery {
 
         let mut errors = FieldErrors::new();
         let mut required = |value: Option<String>, field: &'static str| {
-            errors
-                .check(field, value.ok_or("is required"))
-                .unwrap_or_default()
+            errors.check(field, value.ok_or("is required"))
         };
-        let query = Self {
-            app_name: required(app_name, "app_name"),
-            app_version: required(app_version, "app_version"),
-            platform: required(platform, "platform"),
-            environment: required(environment, "environment"),
-            app_language,
-            attributes,
+        let app_name = required(app_name, "app_name");
+        let app_version = required(app_version, "app_version");
+        let platform = required(platform, "platform");
+        let environment = required(environment, "environment");
+        let partition = (
+            stored_as(&mut errors, "app_name", &app_name, AppName::parse),
+            stored_as(&mut errors, "platform", &platform, Platform::parse),
+            stored_as(&mut errors, "environment", &environment, Environment::parse),
+        );
+        let query = match (app_name, app_version, platform, environment, partition) {
+            (
+                Some(app_name),
+                Some(app_version),
+                Some(platform),
+                Some(environment),
+                (Some(parsed_name), Some(parsed_platform), Some(parsed_environment)),
+            ) => Some(Self {
+                app_name,
+                app_version,
+                platform,
+                environment,
+                app_language,
+                attributes,
+                partition: Partition {
+                    app_name: parsed_name,
+                    platform: parsed_platform,
+                    environment: parsed_environment,
+                },
+            }),
+            _ => None,
         };
-        errors.finish(Some(query))
+        errors.finish(query)
     }
+}
+
+/// `value` parsed as the versions API stores it; a present value it would
+/// refuse is recorded as `field`'s error.
+fn stored_as<T>(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Option<T> {
+    errors.check(field, parse(value.as_deref()?).map_err(|Invalid(why)| why))
 }
 
 #[cfg(test)]
@@ -280,6 +321,50 @@ mod tests {
     }
 
     #[test]
+    fn names_the_versions_api_would_refuse_are_a_400() {
+        let base = |app: &str, platform: &str| {
+            format!("app_name={app}&app_version=1&platform={platform}&environment=prod")
+        };
+        let long_name = "n".repeat(AppName::MAX_CHARS + 1);
+        let long_platform = "p".repeat(Platform::MAX_CHARS + 1);
+        for (raw, field) in [
+            (base(&long_name, "ios"), "app_name"),
+            (base("A%01B", "ios"), "app_name"),
+            (base("A", &long_platform), "platform"),
+            (base("A", "i%0Aos"), "platform"),
+            (
+                "app_name=A&app_version=1&platform=ios&environment=%7F".to_owned(),
+                "environment",
+            ),
+        ] {
+            let err = CheckQuery::parse(Some(&raw)).expect_err(&raw);
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{raw}");
+            let fields: Vec<_> = err.errors().iter().map(|e| e.field.to_string()).collect();
+            assert_eq!(fields, [field], "{raw}");
+        }
+        // Exactly at the bounds is a name like any other; stored names are
+        // trimmed and platforms lower-cased, and so are the request's.
+        let at_bounds = base(
+            &format!("+{}+", "n".repeat(AppName::MAX_CHARS)),
+            &"P".repeat(Platform::MAX_CHARS),
+        );
+        let q = parse(&at_bounds);
+        assert_eq!(
+            q.partition.app_name.as_str(),
+            "n".repeat(AppName::MAX_CHARS)
+        );
+        assert_eq!(
+            q.partition.platform.as_str(),
+            "p".repeat(Platform::MAX_CHARS)
+        );
+        assert_eq!(
+            q.platform,
+            "P".repeat(Platform::MAX_CHARS),
+            "echoed as sent"
+        );
+    }
+
+    #[test]
     fn garbage_never_panics() {
         for raw in ["%", "%%%", "=&=&", "&&&", "a=%FF%FE", "[]=x", "app_name"] {
             let _ = CheckQuery::parse(Some(raw));
@@ -352,7 +437,9 @@ mod tests {
         /// The four required values always decode back to what was sent.
         #[test]
         fn required_values_round_trip(
-            values in prop::array::uniform4("[^\\p{C}]{1,40}"),
+            // Within what the versions API stores (platforms and
+            // environments: 32 characters).
+            values in prop::array::uniform4("[^\\p{C}]{1,32}"),
         ) {
             prop_assume!(values.iter().all(|v| !is_absent(v)));
             let raw: String = form_urlencoded::Serializer::new(String::new())

@@ -311,17 +311,41 @@ async fn warm_checks_read_nothing_and_changes_show_after_the_ttl() {
 }
 
 #[tokio::test]
-async fn requests_that_could_never_match_cost_no_query() {
+async fn names_that_could_never_be_stored_are_a_400_before_any_read() {
     let h = Harness::new();
     let long_platform = "p".repeat(33);
-    let (status, _, body) = h
-        .check(&format!(
-            "app_name=Wallpaper+App&app_version=1&platform={long_platform}&environment=prod"
-        ))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["found"], false);
-    assert_eq!(h.store.calls(), 1, "only the key lookup");
+    let long_name = "n".repeat(101);
+    for query in [
+        format!("app_name=Wallpaper+App&app_version=1&platform={long_platform}&environment=prod"),
+        format!("app_name={long_name}&app_version=1&platform=ios&environment=prod"),
+        "app_name=Wall%00paper&app_version=1&platform=ios&environment=prod".to_owned(),
+    ] {
+        let (status, headers, body) = h.check(&query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(body["code"], 400);
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    }
+    assert_eq!(h.store.calls(), 0, "not even the key lookup");
+}
+
+#[tokio::test]
+async fn any_name_a_caller_invents_is_answered_from_the_cached_project() {
+    let h = Harness::new();
+    h.store.put_version(h.version("1.0.0", true, "m"));
+    h.check(QUERY).await;
+    assert_eq!(h.store.calls(), 2, "cold: key lookup + the project's query");
+    for i in 0..500 {
+        let (status, _, body) = h
+            .check(&format!(
+                "app_name=App+{i}&app_version=1&platform=os{i}&environment=env{i}&attr{i}=x"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["found"], false);
+    }
+    let (_, _, body) = h.check(QUERY).await;
+    assert_eq!(body["found"], true);
+    assert_eq!(h.store.calls(), 2, "invented names cost no read");
 }
 
 #[tokio::test]
@@ -334,14 +358,17 @@ async fn an_outage_with_nothing_cached_is_a_503_with_retry_after() {
     assert_eq!(headers[header::RETRY_AFTER], "1");
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
 
-    // The key is cached but this scope is not: still a 503.
+    // Once the project is cached, a name it never had is answered from
+    // the cache, outage or not: no name costs a call.
     h.store.set_down(false);
     h.check(QUERY).await;
     h.store.set_down(true);
-    let (status, _, _) = h
+    let calls = h.store.calls();
+    let (status, _, body) = h
         .check("app_name=Other&app_version=1&platform=ios&environment=production")
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!((status, &body["found"]), (StatusCode::OK, &json!(false)));
+    assert_eq!(h.store.calls(), calls);
 }
 
 #[tokio::test]

@@ -1,8 +1,12 @@
 //! Authentication and authorization: request headers in, a verified
 //! principal (or a 401/403) out. The credentials themselves are domain data.
 
+use std::num::NonZeroUsize;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
+use lru::LruCache;
 
 use crate::domain::{
     PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, UserId, authorize,
@@ -67,23 +71,84 @@ pub fn api_key(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
 /// per this many milliseconds, so authentication stays a read, not a write.
 pub const LAST_USED_GRANULARITY_MS: i64 = 3_600_000;
 
+/// How long a well-formed PAT that named no credential is answered 401
+/// without a read. The checksum only catches typos (anyone can compute it),
+/// so this is what bounds forged tokens: each costs one read per this many
+/// milliseconds per instance. A token created after its hash was answered
+/// unknown (only possible if someone guessed it before it existed) works
+/// within this delay at most. Nothing remembers a valid token, so a
+/// revocation is never delayed.
+pub const UNKNOWN_PAT_TTL_MS: i64 = 10_000;
+/// Most unknown PAT hashes remembered; the least recently seen go first.
+pub const MAX_UNKNOWN_PATS: usize = 10_000;
+
+/// PAT hashes recently looked up and found to be nobody's, with when that
+/// answer expires.
+#[derive(Debug)]
+pub struct UnknownPats(Mutex<LruCache<SecretHash, Timestamp>>);
+
+impl UnknownPats {
+    pub fn new(max: usize) -> Self {
+        let max = NonZeroUsize::new(max).unwrap_or(NonZeroUsize::MIN);
+        Self(Mutex::new(LruCache::new(max)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<SecretHash, Timestamp>> {
+        // Each operation is one map call: a poisoned lock holds a whole map.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `hash` was found unknown less than [`UNKNOWN_PAT_TTL_MS`]
+    /// before `now`.
+    pub fn contains(&self, hash: &SecretHash, now: Timestamp) -> bool {
+        self.lock().get(hash).is_some_and(|expires| now < *expires)
+    }
+
+    pub fn remember(&self, hash: SecretHash, now: Timestamp) {
+        self.lock().put(hash, now.plus_millis(UNKNOWN_PAT_TTL_MS));
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+/// One per process, i.e. per Lambda instance, like the check's caches: the
+/// auth path is a free function its callers share, so it keeps its own.
+static UNKNOWN_PATS: LazyLock<UnknownPats> = LazyLock::new(|| UnknownPats::new(MAX_UNKNOWN_PATS));
+
+fn unknown_token() -> ApiError {
+    ApiError::unauthorized("unknown or revoked token")
+}
+
 /// Resolves a PAT to its live record (as read, before this use is recorded):
 /// 401 when unknown, revoked (deleted) or expired. One strongly consistent
 /// read, so a revocation is seen at once; at most once an hour per token,
-/// also one `lastUsedAt` write.
+/// also one `lastUsedAt` write. A hash that named nothing is answered 401
+/// without a read for [`UNKNOWN_PAT_TTL_MS`].
 pub async fn authenticate_pat<S: CredentialStore>(
     store: &S,
     token: &PlainSecret,
     now: Timestamp,
 ) -> Result<Principal, ApiError> {
     let hash = token.hash();
+    if UNKNOWN_PATS.contains(&hash, now) {
+        return Err(unknown_token());
+    }
     let record = match store.get_credential(&hash).await? {
         Some(Credential::Pat(record)) if record.expires_at > now => record,
         Some(Credential::Pat(record)) => {
             tracing::info!(token_id = %record.token_id, "expired token rejected");
             return Err(ApiError::unauthorized("token has expired"));
         }
-        _ => return Err(ApiError::unauthorized("unknown or revoked token")),
+        _ => {
+            UNKNOWN_PATS.remember(hash, now);
+            return Err(unknown_token());
+        }
     };
     touch_last_used(store, &hash, &record, now).await;
     tracing::debug!(token_id = %record.token_id, "token authenticated");
@@ -171,6 +236,32 @@ mod tests {
                 .status(),
             http::StatusCode::UNAUTHORIZED
         );
+    }
+
+    #[test]
+    fn unknown_pats_are_remembered_briefly_and_boundedly() {
+        let unknown = UnknownPats::new(3);
+        let now = Timestamp::from_unix_millis(1_000_000);
+        let hashes: Vec<SecretHash> = (0..5)
+            .map(|_| {
+                PlainSecret::generate(SecretKind::Pat)
+                    .expect("randomness")
+                    .hash()
+            })
+            .collect();
+        unknown.remember(hashes[0], now);
+        assert!(unknown.contains(&hashes[0], now));
+        assert!(unknown.contains(&hashes[0], now.plus_millis(UNKNOWN_PAT_TTL_MS - 1)));
+        assert!(!unknown.contains(&hashes[0], now.plus_millis(UNKNOWN_PAT_TTL_MS)));
+        for hash in &hashes {
+            unknown.remember(*hash, now);
+        }
+        assert_eq!(unknown.len(), 3, "bounded");
+        assert!(
+            !unknown.contains(&hashes[0], now),
+            "the least recent went first"
+        );
+        assert!(unknown.contains(&hashes[4], now));
     }
 
     #[test]

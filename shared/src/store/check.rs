@@ -3,22 +3,17 @@
 use std::future::Future;
 
 use super::StoreError;
-use crate::domain::{Environment, Platform, ProjectId, VersionRecord};
+use crate::domain::{ProjectId, VersionRecord};
 
-/// The versions a check may match, read in one round trip.
+/// The versions a check may match.
 pub trait CheckStore: Send + Sync {
-    /// The active versions of `project` for one app name, platform and
-    /// environment: one `Query` on the sparse `check-index` (inactive
-    /// versions carry no check key, so they never come back). `app_name` is
-    /// the request's, compared exactly; it need not be a valid `AppName`.
-    ///
-    /// The index is eventually consistent: a write shows up within a moment,
-    /// well inside the check cache's TTL.
-    fn candidates(
+    /// The active versions of `project`, all apps, platforms and
+    /// environments at once: one paginated `Query` of the project's own
+    /// partition. The check caches the whole project, so what a caller puts
+    /// in a check's query (any number of distinct app names or platforms)
+    /// never costs a read of its own; only the project's data does.
+    fn active_versions(
         &self,
         project: &ProjectId,
-        app_name: &str,
-        platform: &Platform,
-        environment: &Environment,
     ) -> impl Future<Output = Result<Vec<VersionRecord>, StoreError>> + Send;
 }

@@ -36,10 +36,11 @@
 //! (project, appName, appVersion, platform, environment) exists even under
 //! concurrent creates; a version carries a `revision` that updates are
 //! conditioned on. Access for a PAT request (membership + project's team) is
-//! one `BatchGetItem`. Active versions carry `checkKey` =
+//! one `BatchGetItem`. A cold version check is one `GetItem` on the API
+//! key's hash plus one `Query` of the project's partition (its active
+//! versions, all apps at once). Active versions still carry `checkKey` =
 //! `<projectId>#<appName>#<platform>#<environment>`, the partition key of the
-//! sparse `check-index` GSI, so a cold version check is one `GetItem` on the
-//! API key's hash plus one `Query` on that index.
+//! sparse `check-index` GSI, which no read uses any more.
 
 pub mod check;
 pub mod config;

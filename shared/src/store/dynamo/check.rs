@@ -4,29 +4,32 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::version_item::from_version_item;
 use super::{DynamoStore, query_all};
-use crate::domain::{Environment, Platform, ProjectId, VersionRecord};
+use crate::domain::{ProjectId, VersionRecord};
 use crate::store::check::CheckStore;
-use crate::store::{StoreError, keys, tables};
+use crate::store::{StoreError, keys};
 
 impl CheckStore for DynamoStore {
-    async fn candidates(
-        &self,
-        project: &ProjectId,
-        app_name: &str,
-        platform: &Platform,
-        environment: &Environment,
-    ) -> Result<Vec<VersionRecord>, StoreError> {
-        let check_key = keys::check_key(project, app_name, platform, environment);
-        // One partition rarely exceeds a page (1 MB); read it whole anyway
-        // rather than silently cut it.
+    async fn active_versions(&self, project: &ProjectId) -> Result<Vec<VersionRecord>, StoreError> {
+        // The partition also holds the project item and the versions'
+        // identity items: the sort key prefix leaves them out. Inactive
+        // versions are read (a filter does not save capacity) but not sent.
+        // Eventually consistent: half the cost, and a write shows up within
+        // a moment, well inside the check cache's TTL.
         let query = self
             .client
             .query()
             .table_name(&self.versions_table)
-            .index_name(tables::CHECK_INDEX.name)
-            .key_condition_expression("#ck = :ck")
-            .expression_attribute_names("#ck", keys::CHECK_KEY)
-            .expression_attribute_values(":ck", AttributeValue::S(check_key));
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :version)")
+            .filter_expression("#active = :true")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_names("#active", "active")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
+            .expression_attribute_values(
+                ":version",
+                AttributeValue::S(keys::VERSION_PREFIX.to_owned()),
+            )
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
         query_all(query, from_version_item).await
     }
 }
