@@ -5,7 +5,7 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use crate::domain::{
-    PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, UserId, authorize,
+    PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, TokenId, UserId, authorize,
 };
 use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore};
@@ -83,6 +83,9 @@ pub async fn authenticate_pat<S: CredentialStore>(
             tracing::info!(token_id = %record.token_id, "expired token rejected");
             return Err(ApiError::unauthorized("token has expired"));
         }
+        Some(Credential::Rotated { token_id, owner }) => {
+            return Err(revoke_reused(store, &owner, &token_id).await);
+        }
         _ => return Err(ApiError::unauthorized("unknown or revoked token")),
     };
     touch_last_used(store, &hash, &record, now).await;
@@ -91,6 +94,28 @@ pub async fn authenticate_pat<S: CredentialStore>(
         hash,
         token: record,
     })
+}
+
+/// A secret that self-rotation replaced was presented again. Either the
+/// thief or the owner holds a copy of the current secret too, and nothing
+/// tells which request is whose, so the whole token is revoked (RFC 9700
+/// §4.14, refresh-token reuse detection) and the answer is 401. Should the
+/// revocation fail, the request still fails: it is a 503, and the token
+/// stays live until the owner revokes it or the same secret comes again.
+async fn revoke_reused<S: CredentialStore>(
+    store: &S,
+    owner: &UserId,
+    token_id: &TokenId,
+) -> ApiError {
+    match store.revoke_reused(owner, token_id).await {
+        Ok(revoked) => {
+            tracing::warn!(token_id = %token_id, revoked, "rotated-away token presented: token revoked");
+            ApiError::unauthorized(
+                "this token was rotated and then presented again; the token is revoked",
+            )
+        }
+        Err(err) => err.into(),
+    }
 }
 
 /// Records the token's use when the stored `lastUsedAt` is missing or older

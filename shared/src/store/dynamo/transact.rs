@@ -31,6 +31,11 @@ impl Condition {
         Self::new("attribute_not_exists(pk)")
     }
 
+    /// No condition: the put overwrites whatever is there.
+    pub(crate) fn any() -> Self {
+        Self::new("attribute_exists(pk) OR attribute_not_exists(pk)")
+    }
+
     /// The item must exist.
     pub(crate) fn present() -> Self {
         Self::new("attribute_exists(pk)")
