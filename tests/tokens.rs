@@ -1072,3 +1072,104 @@ async fn no_secret_reaches_the_logs() {
         assert!(!text.contains(&secret.hash().to_hex()));
     }
 }
+
+#[tokio::test]
+async fn only_team_members_may_create_tokens() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let outsider = user("outsider");
+    let reply = create_read(&app, &outsider, "mine").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
+    assert_eq!(reply.json["code"], 403);
+    assert!(
+        reply.json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no team")),
+        "{reply:?}"
+    );
+    assert!(account_items(&store, &outsider).await.is_empty());
+
+    // Joining a team allows it; leaving every team stops it again.
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Joined").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    assert!(store.add_member(&team.id, &outsider).await.expect("add"));
+    assert_eq!(store.teams_of(&outsider).await, Ok(vec![team.id.clone()]));
+    assert_eq!(
+        create_read(&app, &outsider, "mine").await.status,
+        StatusCode::CREATED
+    );
+    assert!(
+        store
+            .remove_member(&team.id, &outsider)
+            .await
+            .expect("remove")
+    );
+    assert_eq!(store.teams_of(&outsider).await, Ok(vec![]));
+    assert_eq!(
+        create_read(&app, &outsider, "second").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn an_account_holds_at_most_the_cap_of_live_tokens() {
+    let store = fresh_store().await;
+    let app = tokens::app_with(
+        store.clone(),
+        tokens::Limits {
+            max_tokens_per_account: 3,
+        },
+    );
+    let owner = member(&store, "hoarder").await;
+    // Expired tokens do not count.
+    stored_token(
+        &store,
+        &owner,
+        "expired",
+        &[Scope::VersionsRead],
+        1,
+        Timestamp::now().plus_days(-3),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let reply = create_read(&app, &owner, &format!("t{n}")).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+        ids.push(reply.json["id"].as_str().expect("id").to_owned());
+    }
+    let full = create_read(&app, &owner, "one-too-many").await;
+    assert_eq!(full.status, StatusCode::CONFLICT, "{full:?}");
+    let message = full.json["message"].as_str().expect("message");
+    assert!(
+        message.contains('3') && message.contains("live tokens"),
+        "{message}"
+    );
+    assert_eq!(list(&app, &owner).await.len(), 4);
+
+    // Rotation is not a new token; a revoke frees a slot.
+    let other = member(&store, "other").await;
+    assert_eq!(
+        create_read(&app, &other, "t0").await.status,
+        StatusCode::CREATED,
+        "the cap is per account"
+    );
+    assert_eq!(
+        revoke(&app, &owner, &ids[0]).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        create_read(&app, &owner, "after-revoke").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        store
+            .count_live_tokens(&owner, Timestamp::now())
+            .await
+            .expect("count"),
+        3
+    );
+}
