@@ -1173,3 +1173,47 @@ async fn an_account_holds_at_most_the_cap_of_live_tokens() {
         3
     );
 }
+
+/// Memberships added before the by-user items existed: `aau-admin member
+/// backfill` (this store call) writes them, and their members may create
+/// tokens from then on.
+#[tokio::test]
+async fn memberships_from_before_the_by_user_items_are_backfilled() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let legacy = user("legacy");
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Old").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    // The team-side item alone, as add_member wrote it before.
+    store
+        .client()
+        .put_item()
+        .table_name(store.versions_table())
+        .item("pk", AttributeValue::S(format!("TEAM#{}", team.id)))
+        .item(
+            "sk",
+            AttributeValue::S(format!("MEMBER#{}", legacy.as_str())),
+        )
+        .item("teamId", AttributeValue::S(team.id.to_string()))
+        .item("userId", AttributeValue::S(legacy.as_str().to_owned()))
+        .send()
+        .await
+        .expect("legacy membership");
+    assert_eq!(
+        create_read(&app, &legacy, "ci").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(store.backfill_member_of().await.expect("backfill") >= 1);
+    assert_eq!(store.teams_of(&legacy).await, Ok(vec![team.id.clone()]));
+    assert_eq!(
+        create_read(&app, &legacy, "ci").await.status,
+        StatusCode::CREATED
+    );
+    // Idempotent.
+    store.backfill_member_of().await.expect("again");
+    assert_eq!(store.teams_of(&legacy).await, Ok(vec![team.id]));
+}
