@@ -9,6 +9,9 @@ use app_upgrade::store::{
     Credential, CredentialStore, DirectoryStore, DynamoStore, Team, TokenStore,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use http::StatusCode;
 use integration_tests::http::{Reply, bearer, send};
 use integration_tests::tokens::{LogCapture, bearer_event, event, json_event, stored_token};
@@ -602,30 +605,33 @@ async fn revocation_outruns_an_attackers_rotation_loop() {
         assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
         let id = created.json["id"].as_str().expect("id").to_owned();
         let leaked = token_of(&created);
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let rotated = Arc::new(AtomicUsize::new(0));
 
         let attacker = {
-            let (app, stop) = (app.clone(), stop.clone());
+            let (app, stop, rotated) = (app.clone(), stop.clone(), rotated.clone());
             tokio::spawn(async move {
                 let mut latest = leaked;
-                let mut rotations = 0;
-                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                while !stop.load(Ordering::SeqCst) {
                     let reply = send(&app, bearer_event("POST", ROTATE, latest.expose())).await;
                     match reply.status {
                         StatusCode::CREATED => {
                             latest = token_of(&reply);
-                            rotations += 1;
+                            rotated.fetch_add(1, Ordering::SeqCst);
                         }
                         // Lost to the revocation: the token is gone.
                         StatusCode::CONFLICT | StatusCode::UNAUTHORIZED => break,
                         other => panic!("rotation answered {other}: {reply:?}"),
                     }
                 }
-                (latest, rotations)
+                latest
             })
         };
-        // Let the attacker get going before the owner acts.
-        tokio::time::sleep(std::time::Duration::from_millis(20 + 5 * round)).await;
+        // The owner acts mid-loop, with the id listed before any rotation.
+        let head_start = 1 + round % 4;
+        while rotated.load(Ordering::SeqCst) < head_start {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
         let revoked = revoke(&app, &owner, &id).await;
         assert_eq!(
             revoked.status,
@@ -633,8 +639,10 @@ async fn revocation_outruns_an_attackers_rotation_loop() {
             "round {round}: the owner's revoke of the listed id must succeed: {revoked:?}"
         );
         // Within one request: whatever the attacker holds now is dead.
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        let (latest, rotations) = attacker.await.expect("attacker task");
+        stop.store(true, Ordering::SeqCst);
+        let latest = attacker.await.expect("attacker task");
+        let rotations = rotated.load(Ordering::SeqCst);
+        eprintln!("round {round}: the attacker rotated {rotations} times, then lost");
         assert_eq!(
             is_live(&store, &latest).await,
             Err(StatusCode::UNAUTHORIZED),
