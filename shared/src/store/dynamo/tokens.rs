@@ -176,19 +176,55 @@ pub(crate) fn rotation_items(
     ])
 }
 
+/// Attempts of a revocation that keeps colliding with in-flight
+/// transactions on the token's items (DynamoDB cancels a write that touches
+/// an item another transaction is writing). Each attempt is two calls.
+const REVOKE_ATTEMPTS: usize = 3;
+
 /// Revokes `owner`'s token `token`, fenced against concurrent rotation.
 ///
 /// Marking the entry `revoking` comes first and returns the entry as it is
 /// after the mark: every rotation is conditioned on the mark's absence, so
 /// the hash read here is the token's last secret, and deleting it cannot
-/// leave a newer one live. Two calls, no retry loop; a revocation that
-/// fails half-way leaves the mark (rotation stays blocked) and is safe to
-/// repeat.
+/// leave a newer one live. A revocation that fails half-way leaves the mark
+/// (rotation stays blocked) and is safe to repeat; one that collides with a
+/// rotation in flight is repeated, at most [`REVOKE_ATTEMPTS`] times.
 pub(crate) async fn revoke(
     store: &DynamoStore,
     owner: &UserId,
     token: &TokenId,
 ) -> Result<bool, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match revoke_once(store, owner, token).await {
+            Ok(revoked) => return Ok(revoked),
+            Err(Attempt::Raced(err)) if attempt < REVOKE_ATTEMPTS => {
+                tracing::debug!(token_id = %token, attempt, error = %err, "revocation raced a write");
+                attempt += 1;
+            }
+            Err(Attempt::Raced(err) | Attempt::Failed(err)) => return Err(err),
+        }
+    }
+}
+
+/// Why one revocation attempt failed.
+enum Attempt {
+    /// Another transaction was writing the same items: worth repeating.
+    Raced(StoreError),
+    Failed(StoreError),
+}
+
+impl From<StoreError> for Attempt {
+    fn from(err: StoreError) -> Self {
+        Self::Failed(err)
+    }
+}
+
+async fn revoke_once(
+    store: &DynamoStore,
+    owner: &UserId,
+    token: &TokenId,
+) -> Result<bool, Attempt> {
     let table = &store.tokens_table;
     let entry_key = keys::account_token(owner, token);
     let marked = store
@@ -205,7 +241,10 @@ pub(crate) async fn revoke(
     let item = match marked {
         Ok(output) => output.attributes.unwrap_or_default(),
         Err(err) if is_code(&err, "ConditionalCheckFailedException") => return Ok(false),
-        Err(err) => return Err(classify(err)),
+        Err(err) if is_code(&err, "TransactionConflictException") => {
+            return Err(Attempt::Raced(classify(err)));
+        }
+        Err(err) => return Err(classify(err).into()),
     };
     let entry: AccountTokenItem = from_item(item)?;
     let hash = entry_hash(&entry)?;
@@ -222,17 +261,17 @@ pub(crate) async fn revoke(
         Some(Condition::new("tokenId = :id").with_s(":id", token.to_string())),
     )?;
     let items = vec![credential.clone(), entry_delete.clone(), lock];
-    match transact(&store.client, items).await {
-        Ok(()) => Ok(true),
-        Err(failed) if failed.condition_failed(1) => Ok(false),
+    let outcome = match transact(&store.client, items).await {
         // Only the lock belongs to someone else now: revoke without it.
         Err(failed) if failed.only_condition_failed(2) => {
-            match transact(&store.client, vec![credential, entry_delete]).await {
-                Ok(()) => Ok(true),
-                Err(failed) if failed.condition_failed(1) => Ok(false),
-                Err(failed) => Err(failed.into()),
-            }
+            transact(&store.client, vec![credential, entry_delete]).await
         }
-        Err(failed) => Err(failed.into()),
+        other => other,
+    };
+    match outcome {
+        Ok(()) => Ok(true),
+        Err(failed) if failed.condition_failed(1) => Ok(false),
+        Err(failed) if failed.raced() => Err(Attempt::Raced(failed.into())),
+        Err(failed) => Err(Attempt::Failed(failed.into())),
     }
 }

@@ -139,6 +139,12 @@ impl Failed {
                 .all(|(i, r)| i == index || *r == Reason::None)
     }
 
+    /// Whether it lost a race with another transaction on the same items
+    /// (no condition failed): trying again may succeed.
+    pub(crate) fn raced(&self) -> bool {
+        self.reasons.contains(&Reason::Conflict) && !self.reasons.contains(&Reason::ConditionFailed)
+    }
+
     /// A lost condition or a race with another transaction on the same
     /// items is a conflict; throttling is an outage.
     pub(crate) fn into_store_error(self) -> StoreError {
