@@ -3,6 +3,8 @@
 //! wrong is a 401 on every account route, and only a verified JWT names the
 //! account, whatever authorizer context the request arrived with.
 
+use app_upgrade::domain::{Name, TeamId, Timestamp, UserId};
+use app_upgrade::store::{DirectoryStore, Team};
 use http::StatusCode;
 use integration_tests::fresh_store;
 use integration_tests::http::{Reply, send};
@@ -14,8 +16,19 @@ use tokens::local_jwt::with_local_jwt;
 const TOKENS: &str = "/api/v1/account/tokens";
 const CREATE: &str = r#"{"name":"ci","scopes":["versions:read"]}"#;
 
-async fn app() -> axum::Router {
-    with_local_jwt(tokens::app(fresh_store().await), verifier())
+/// A new account `sub` in a team of `app`'s tables: only members may create
+/// tokens.
+async fn app_with_member(sub: &str) -> axum::Router {
+    let store = fresh_store().await;
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Team").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    let user = UserId::parse(sub).expect("valid");
+    assert!(store.add_member(&team.id, &user).await.expect("member"));
+    with_local_jwt(tokens::app(store), verifier())
 }
 
 /// A request with `token` as its bearer and, as if a client could supply
@@ -45,8 +58,9 @@ async fn list(app: &axum::Router, token: &str, claimed: Option<&str>) -> Reply {
 
 #[tokio::test]
 async fn a_verified_jwt_names_the_account() {
-    let app = app().await;
-    let jwt = access_token(&format!("user-{}", ulid::Ulid::new()), json!({}));
+    let sub = format!("user-{}", ulid::Ulid::new());
+    let app = app_with_member(&sub).await;
+    let jwt = access_token(&sub, json!({}));
     let created = create(&app, &jwt).await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     let listed = list(&app, &jwt, None).await;
@@ -59,8 +73,8 @@ async fn a_verified_jwt_names_the_account() {
 
 #[tokio::test]
 async fn every_bad_jwt_is_401_on_every_account_route() {
-    let app = app().await;
     let victim = format!("victim-{}", ulid::Ulid::new());
+    let app = app_with_member(&victim).await;
     let jwt = access_token(&victim, json!({}));
     let created = create(&app, &jwt).await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");

@@ -327,11 +327,12 @@ fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() 
 
 #[test]
 fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
-    // openapi.yaml: the three account-session routes need `AccountJwt`;
+    // openapi.yaml: the four account-session routes need `AccountJwt`;
     // self-rotation is authenticated by the PAT.
     let account: BTreeSet<&str> = [
         "POST /api/v1/account/tokens",
         "GET /api/v1/account/tokens",
+        "DELETE /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens/{tokenId}",
     ]
     .into();
@@ -390,11 +391,20 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
         (
             "versions",
             grants(&[
-                (&["GetItem", "UpdateItem"], tables::TOKENS.logical_id),
+                (
+                    &["GetItem", "UpdateItem", "DeleteItem"],
+                    tables::TOKENS.logical_id,
+                ),
                 (&versions_rw, tables::VERSIONS.logical_id),
             ]),
         ),
-        ("tokens", grants(&[(&tokens_rw, tables::TOKENS.logical_id)])),
+        (
+            "tokens",
+            grants(&[
+                (&tokens_rw, tables::TOKENS.logical_id),
+                (&["Query"], tables::VERSIONS.logical_id),
+            ]),
+        ),
     ]
     .into();
 

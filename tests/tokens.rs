@@ -4,9 +4,14 @@
 //! under `infra/events/`, and that no secret ever reaches the logs.
 
 use app_upgrade::auth::{LAST_USED_GRANULARITY_MS, authenticate_pat, authenticate_request};
-use app_upgrade::domain::{PlainSecret, Scope, SecretKind, Timestamp, UserId};
-use app_upgrade::store::{Credential, CredentialStore, DynamoStore, TokenStore};
+use app_upgrade::domain::{Name, PlainSecret, Scope, SecretKind, TeamId, Timestamp, UserId};
+use app_upgrade::store::{
+    Credential, CredentialStore, DirectoryStore, DynamoStore, Team, TokenStore,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use http::StatusCode;
 use integration_tests::http::{Reply, bearer, send};
 use integration_tests::tokens::{LogCapture, bearer_event, event, json_event, stored_token};
@@ -19,6 +24,20 @@ const DAY_MS: i64 = 86_400_000;
 
 fn user(name: &str) -> UserId {
     UserId::parse(&format!("{name}-{}", ulid::Ulid::new())).expect("valid")
+}
+
+/// A new account that is a member of a new team: only members may create
+/// tokens.
+async fn member(store: &DynamoStore, name: &str) -> UserId {
+    let owner = user(name);
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Team").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    assert!(store.add_member(&team.id, &owner).await.expect("member"));
+    owner
 }
 
 async fn create(app: &axum::Router, sub: &UserId, body: Value) -> Reply {
@@ -108,7 +127,7 @@ async fn account_items(store: &DynamoStore, owner: &UserId) -> Vec<String> {
 async fn create_returns_the_token_once_and_stores_only_its_hash() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let owner = user("creator");
+    let owner = member(&store, "creator").await;
     let before = Timestamp::now();
     let reply = create_read(&app, &owner, "  GitHub Actions production ").await;
     assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
@@ -153,8 +172,8 @@ async fn create_returns_the_token_once_and_stores_only_its_hash() {
 #[tokio::test]
 async fn bad_create_requests_are_4xx_json() {
     let store = fresh_store().await;
-    let app = tokens::app(store);
-    let owner = user("bad");
+    let app = tokens::app(store.clone());
+    let owner = member(&store, "bad").await;
     let sub = Some(owner.as_str());
 
     let reply = create(
@@ -217,7 +236,7 @@ async fn bad_create_requests_are_4xx_json() {
 async fn names_are_unique_among_an_accounts_live_tokens() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let (alice, bob) = (user("alice"), user("bob"));
+    let (alice, bob) = (member(&store, "alice").await, member(&store, "bob").await);
     let body = json!({"name": "CI", "scopes": ["versions:read"]});
     assert_eq!(
         create(&app, &alice, body.clone()).await.status,
@@ -250,7 +269,7 @@ async fn names_are_unique_among_an_accounts_live_tokens() {
 async fn account_routes_trust_only_the_authorizer_claims() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let owner = user("owner");
+    let owner = member(&store, "owner").await;
     let created = create_read(&app, &owner, "ci").await;
     let id = created.json["id"].as_str().expect("id").to_owned();
 
@@ -278,7 +297,7 @@ async fn account_routes_trust_only_the_authorizer_claims() {
 async fn list_shows_only_the_accounts_tokens_without_secrets() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let (owner, other) = (user("owner"), user("other"));
+    let (owner, other) = (member(&store, "owner").await, member(&store, "other").await);
     let first = create_read(&app, &owner, "first").await;
     let second = create(
         &app,
@@ -343,7 +362,7 @@ async fn list_shows_only_the_accounts_tokens_without_secrets() {
 async fn create_use_revoke_then_401() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let (owner, other) = (user("owner"), user("other"));
+    let (owner, other) = (member(&store, "owner").await, member(&store, "other").await);
     let created = create_read(&app, &owner, "ci").await;
     let token = token_of(&created);
     let id = created.json["id"].as_str().expect("id");
@@ -383,7 +402,7 @@ async fn create_use_revoke_then_401() {
 async fn revoking_an_expired_token_keeps_its_names_new_owner() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let owner = user("owner");
+    let owner = member(&store, "owner").await;
     let old = stored_token(
         &store,
         &owner,
@@ -415,10 +434,10 @@ async fn revoking_an_expired_token_keeps_its_names_new_owner() {
 }
 
 #[tokio::test]
-async fn self_rotation_swaps_the_token_atomically() {
+async fn self_rotation_swaps_the_secret_and_keeps_the_token() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let owner = user("ci");
+    let owner = member(&store, "ci").await;
     let created = create(
         &app,
         &owner,
@@ -432,46 +451,102 @@ async fn self_rotation_swaps_the_token_atomically() {
     assert_eq!(reply.headers["cache-control"], "no-store");
     let new = token_of(&reply);
     assert_ne!(new, old);
-    assert_ne!(reply.json["id"], created.json["id"]);
-    assert_eq!(reply.json["name"], "deploy");
-    assert_eq!(reply.json["scopes"], created.json["scopes"]);
-    let ts = |v: &Value| Timestamp::parse(v.as_str().expect("ts")).expect("ts");
-    let lifetime =
-        ts(&reply.json["expiresAt"]).unix_millis() - ts(&reply.json["createdAt"]).unix_millis();
-    assert_eq!(lifetime, 30 * DAY_MS, "same lifetime, from now");
+    // One identity for the token's whole life, and no extension of it.
+    for field in ["id", "name", "scopes", "createdAt", "expiresAt"] {
+        assert_eq!(reply.json[field], created.json[field], "{field}");
+    }
 
-    assert_eq!(is_live(&store, &old).await, Err(StatusCode::UNAUTHORIZED));
     assert_eq!(is_live(&store, &new).await, Ok(()));
     let results = list(&app, &owner).await;
-    assert_eq!(results.len(), 1, "no third token: {results:?}");
-    assert_eq!(results[0]["id"], reply.json["id"]);
+    assert_eq!(results.len(), 1, "no second token: {results:?}");
+    assert_eq!(results[0]["id"], created.json["id"]);
+    let expose = new.expose();
+    assert_eq!(
+        results[0]["hint"],
+        format!("aau_…{}", &expose[expose.len() - 4..])
+    );
+    assert!(results[0]["lastUsedAt"].is_string(), "rotation is a use");
+    let id = created.json["id"].as_str().expect("id");
     assert_eq!(
         account_items(&store, &owner).await,
-        [
-            format!("TOKEN#{}", reply.json["id"].as_str().expect("id")),
-            "TOKENNAME#deploy".to_owned(),
-        ]
+        [format!("TOKEN#{id}"), "TOKENNAME#deploy".to_owned()]
     );
-
-    // The old token cannot rotate again; the name moved to the new token.
-    let again = send(&app, bearer_event("POST", ROTATE, old.expose())).await;
-    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
     let dup = create_read(&app, &owner, "Deploy").await;
-    assert_eq!(dup.status, StatusCode::CONFLICT);
-    // Revoking the rotated token frees the name.
-    let id = reply.json["id"].as_str().expect("id");
+    assert_eq!(dup.status, StatusCode::CONFLICT, "the token keeps its name");
+
+    // Rotating again keeps going with the same identity.
+    let third = send(&app, bearer_event("POST", ROTATE, new.expose())).await;
+    assert_eq!(third.status, StatusCode::CREATED, "{third:?}");
+    assert_eq!(third.json["id"], created.json["id"]);
+    assert_eq!(third.json["expiresAt"], created.json["expiresAt"]);
+
+    // The id the owner listed before any rotation still revokes it.
     assert_eq!(
         revoke(&app, &owner, id).await.status,
         StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        is_live(&store, &token_of(&third)).await,
+        Err(StatusCode::UNAUTHORIZED)
     );
     assert!(account_items(&store, &owner).await.is_empty());
 }
 
 #[tokio::test]
-async fn concurrent_rotations_of_one_token_have_one_winner() {
+async fn presenting_a_rotated_away_secret_revokes_the_token() {
     let store = fresh_store().await;
     let app = tokens::app(store.clone());
-    let owner = user("ci");
+    let owner = member(&store, "owner").await;
+    let created = create_read(&app, &owner, "leaked").await;
+    let stolen = token_of(&created);
+    let rotated = send(&app, bearer_event("POST", ROTATE, stolen.expose())).await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    let current = token_of(&rotated);
+    assert_eq!(is_live(&store, &current).await, Ok(()));
+
+    // The old secret again, on any PAT route: 401, and the current secret
+    // dies with it — whoever holds it.
+    let reuse = authenticate_request(&store, &bearer(stolen.expose()), Timestamp::now())
+        .await
+        .expect_err("a rotated-away secret");
+    assert_eq!(reuse.status(), StatusCode::UNAUTHORIZED);
+    assert!(reuse.message().contains("revoked"), "{}", reuse.message());
+    assert!(!reuse.message().contains(&stolen.expose()[4..]));
+    assert_eq!(
+        is_live(&store, &current).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    assert!(list(&app, &owner).await.is_empty());
+    assert!(account_items(&store, &owner).await.is_empty());
+    let again = send(&app, bearer_event("POST", ROTATE, current.expose())).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    // Through the rotation route too, and the name is free again.
+    let second = create_read(&app, &owner, "leaked").await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    let next = send(
+        &app,
+        bearer_event("POST", ROTATE, token_of(&second).expose()),
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED);
+    let reused = send(
+        &app,
+        bearer_event("POST", ROTATE, token_of(&second).expose()),
+    )
+    .await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reused.json["code"], 401);
+    assert_eq!(
+        is_live(&store, &token_of(&next)).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_rotations_of_one_secret_leave_at_most_one_live() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = member(&store, "ci").await;
     let created = create_read(&app, &owner, "race").await;
     let old = token_of(&created);
     let (a, b, c) = tokio::join!(
@@ -485,17 +560,153 @@ async fn concurrent_rotations_of_one_token_have_one_winner() {
         .filter(|r| r.status == StatusCode::CREATED)
         .collect();
     assert_eq!(winners.len(), 1, "{replies:?}");
-    for loser in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+    let losers: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status != StatusCode::CREATED)
+        .collect();
+    for loser in &losers {
         assert!(
             [StatusCode::CONFLICT, StatusCode::UNAUTHORIZED].contains(&loser.status),
             "{loser:?}"
         );
     }
-    let results = list(&app, &owner).await;
-    assert_eq!(results.len(), 1, "{results:?}");
-    assert_eq!(results[0]["id"], winners[0].json["id"]);
-    assert_eq!(is_live(&store, &token_of(winners[0])).await, Ok(()));
+    // A loser that read the secret before the winner committed lost the
+    // transaction (409); one that read it after presented a rotated-away
+    // secret (401), which revokes the token.
+    let winner = is_live(&store, &token_of(winners[0])).await;
+    if losers.iter().any(|r| r.status == StatusCode::UNAUTHORIZED) {
+        assert_eq!(winner, Err(StatusCode::UNAUTHORIZED));
+        assert!(list(&app, &owner).await.is_empty());
+    } else {
+        assert_eq!(winner, Ok(()), "{replies:?}");
+        let results = list(&app, &owner).await;
+        assert_eq!(results.len(), 1, "{results:?}");
+        assert_eq!(results[0]["id"], created.json["id"]);
+    }
+    // The old secret is rotated away either way; presenting it now is a
+    // reuse, and takes the winner's secret with it.
     assert_eq!(is_live(&store, &old).await, Err(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        is_live(&store, &token_of(winners[0])).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+}
+
+/// The attack: a thief with a leaked PAT rotates in a loop while the
+/// owner revokes the id they listed. The owner must win every time, at
+/// once, and the thief's latest secret must be dead by their next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_outruns_an_attackers_rotation_loop() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let owner = member(&store, "victim").await;
+    for round in 0..20 {
+        let created = create_read(&app, &owner, &format!("leaked-{round}")).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+        let id = created.json["id"].as_str().expect("id").to_owned();
+        let leaked = token_of(&created);
+        let stop = Arc::new(AtomicBool::new(false));
+        let rotated = Arc::new(AtomicUsize::new(0));
+
+        let attacker = {
+            let (app, stop, rotated) = (app.clone(), stop.clone(), rotated.clone());
+            tokio::spawn(async move {
+                let mut latest = leaked;
+                while !stop.load(Ordering::SeqCst) {
+                    let reply = send(&app, bearer_event("POST", ROTATE, latest.expose())).await;
+                    match reply.status {
+                        StatusCode::CREATED => {
+                            latest = token_of(&reply);
+                            rotated.fetch_add(1, Ordering::SeqCst);
+                        }
+                        // Lost to the revocation: the token is gone.
+                        StatusCode::CONFLICT | StatusCode::UNAUTHORIZED => break,
+                        other => panic!("rotation answered {other}: {reply:?}"),
+                    }
+                }
+                latest
+            })
+        };
+        // The owner acts mid-loop, with the id listed before any rotation.
+        let head_start = 1 + round % 4;
+        while rotated.load(Ordering::SeqCst) < head_start {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        // An overloaded emulator may time a call out: a 503 is retried as a
+        // client would, and a 404 after it means the 503'd attempt did land.
+        let mut revoked = revoke(&app, &owner, &id).await;
+        let mut unavailable = 0;
+        while revoked.status == StatusCode::SERVICE_UNAVAILABLE && unavailable < 3 {
+            unavailable += 1;
+            revoked = revoke(&app, &owner, &id).await;
+        }
+        assert!(
+            revoked.status == StatusCode::NO_CONTENT
+                || (unavailable > 0 && revoked.status == StatusCode::NOT_FOUND),
+            "round {round}: the owner's revoke of the listed id must succeed: {revoked:?}"
+        );
+        // Within one request: whatever the attacker holds now is dead.
+        stop.store(true, Ordering::SeqCst);
+        let latest = attacker.await.expect("attacker task");
+        let rotations = rotated.load(Ordering::SeqCst);
+        eprintln!("round {round}: the attacker rotated {rotations} times, then lost");
+        assert_eq!(
+            is_live(&store, &latest).await,
+            Err(StatusCode::UNAUTHORIZED),
+            "round {round}: the attacker kept a live token after {rotations} rotations"
+        );
+        let after = send(&app, bearer_event("POST", ROTATE, latest.expose())).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED, "round {round}");
+        assert!(list(&app, &owner).await.is_empty(), "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn revoke_all_revokes_every_token_of_the_account_only() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let (owner, other) = (member(&store, "owner").await, member(&store, "other").await);
+    let mut secrets = Vec::new();
+    for name in ["a", "b", "c"] {
+        secrets.push(token_of(&create_read(&app, &owner, name).await));
+    }
+    let rotated = send(&app, bearer_event("POST", ROTATE, secrets[0].expose())).await;
+    secrets[0] = token_of(&rotated);
+    let expired = stored_token(
+        &store,
+        &owner,
+        "expired",
+        &[Scope::VersionsRead],
+        1,
+        Timestamp::now().plus_days(-3),
+    )
+    .await;
+    let theirs = token_of(&create_read(&app, &other, "theirs").await);
+
+    let all = send(
+        &app,
+        event("DELETE", TOKENS, Some(owner.as_str()), &[], None),
+    )
+    .await;
+    assert_eq!(all.status, StatusCode::OK, "{all:?}");
+    assert_eq!(all.json, json!({"revoked": 4}));
+    assert_eq!(all.headers["cache-control"], "no-store");
+    for secret in secrets.iter().chain([&expired.secret]) {
+        assert_eq!(is_live(&store, secret).await, Err(StatusCode::UNAUTHORIZED));
+    }
+    assert!(list(&app, &owner).await.is_empty());
+    assert!(account_items(&store, &owner).await.is_empty());
+    assert_eq!(is_live(&store, &theirs).await, Ok(()));
+    assert_eq!(list(&app, &other).await.len(), 1);
+
+    let none = send(
+        &app,
+        event("DELETE", TOKENS, Some(owner.as_str()), &[], None),
+    )
+    .await;
+    assert_eq!(none.json, json!({"revoked": 0}));
+    let anonymous = send(&app, event("DELETE", TOKENS, None, &[], None)).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -538,7 +749,7 @@ async fn rotation_needs_a_live_pat() {
 #[tokio::test]
 async fn expiry_is_enforced_on_every_request() {
     let store = fresh_store().await;
-    let owner = user("owner");
+    let owner = member(&store, "owner").await;
     let now = Timestamp::now();
     let expired = stored_token(
         &store,
@@ -573,7 +784,7 @@ async fn expiry_is_enforced_on_every_request() {
 async fn last_used_is_written_at_most_once_an_hour() {
     let store = fresh_store().await;
     let counting = Counting::new(&store);
-    let owner = user("owner");
+    let owner = member(&store, "owner").await;
     let t0 = Timestamp::now();
     let pat = stored_token(&store, &owner, "ci", &[Scope::VersionsRead], 30, t0).await;
     let last_used = || async {
@@ -652,7 +863,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
 #[tokio::test]
 async fn a_failing_last_used_write_does_not_fail_the_request() {
     let store = fresh_store().await;
-    let owner = user("owner");
+    let owner = member(&store, "owner").await;
     let pat = stored_token(
         &store,
         &owner,
@@ -716,6 +927,14 @@ impl CredentialStore for ReadsFrom {
     ) -> Result<bool, app_upgrade::store::StoreError> {
         self.writes.touch_last_used(hash, now, cutoff).await
     }
+
+    async fn revoke_reused(
+        &self,
+        owner: &UserId,
+        token: &app_upgrade::domain::TokenId,
+    ) -> Result<bool, app_upgrade::store::StoreError> {
+        self.reads.revoke_reused(owner, token).await
+    }
 }
 
 #[tokio::test]
@@ -724,6 +943,13 @@ async fn fixture_events_drive_every_route() {
     let app = tokens::app(store.clone());
     let fixture = |text: &str| lambda_http::request::from_str(text).expect("a valid v2 event");
     let demo = UserId::parse("demo-user").expect("valid");
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Demo").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    assert!(store.add_member(&team.id, &demo).await.expect("member"));
 
     let created = send(
         &app,
@@ -809,7 +1035,6 @@ async fn no_secret_reaches_the_logs() {
     for bad in [
         "aau_short".to_owned(),
         damaged,
-        token.expose().to_owned(),
         fx.api_key.expose().to_owned(),
     ] {
         let reply = send(&app, bearer_event("POST", ROTATE, &bad)).await;
@@ -824,6 +1049,10 @@ async fn no_secret_reaches_the_logs() {
         is_live(&fx.store, &new).await,
         Err(StatusCode::UNAUTHORIZED)
     );
+    // The rotated-away secret, presented again (after the revocation, so
+    // the test's own revoke above still finds the token).
+    let reused = send(&app, bearer_event("POST", ROTATE, token.expose())).await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
 
     let text = logs.text();
     // The capture saw the flows, or the assertions below prove nothing.
@@ -831,6 +1060,7 @@ async fn no_secret_reaches_the_logs() {
         "token created",
         "token rotated",
         "token revoked",
+        "rotated-away token presented",
         "token authenticated",
         "/api/v1/account/tokens/self/rotate",
     ] {
@@ -856,4 +1086,149 @@ async fn no_secret_reaches_the_logs() {
         }
         assert!(!text.contains(&secret.hash().to_hex()));
     }
+}
+
+#[tokio::test]
+async fn only_team_members_may_create_tokens() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let outsider = user("outsider");
+    let reply = create_read(&app, &outsider, "mine").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
+    assert_eq!(reply.json["code"], 403);
+    assert!(
+        reply.json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no team")),
+        "{reply:?}"
+    );
+    assert!(account_items(&store, &outsider).await.is_empty());
+
+    // Joining a team allows it; leaving every team stops it again.
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Joined").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    assert!(store.add_member(&team.id, &outsider).await.expect("add"));
+    assert_eq!(store.teams_of(&outsider).await, Ok(vec![team.id.clone()]));
+    assert_eq!(
+        create_read(&app, &outsider, "mine").await.status,
+        StatusCode::CREATED
+    );
+    assert!(
+        store
+            .remove_member(&team.id, &outsider)
+            .await
+            .expect("remove")
+    );
+    assert_eq!(store.teams_of(&outsider).await, Ok(vec![]));
+    assert_eq!(
+        create_read(&app, &outsider, "second").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn an_account_holds_at_most_the_cap_of_live_tokens() {
+    let store = fresh_store().await;
+    let app = tokens::app_with(
+        store.clone(),
+        tokens::Limits {
+            max_tokens_per_account: 3,
+        },
+    );
+    let owner = member(&store, "hoarder").await;
+    // Expired tokens do not count.
+    stored_token(
+        &store,
+        &owner,
+        "expired",
+        &[Scope::VersionsRead],
+        1,
+        Timestamp::now().plus_days(-3),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let reply = create_read(&app, &owner, &format!("t{n}")).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+        ids.push(reply.json["id"].as_str().expect("id").to_owned());
+    }
+    let full = create_read(&app, &owner, "one-too-many").await;
+    assert_eq!(full.status, StatusCode::CONFLICT, "{full:?}");
+    let message = full.json["message"].as_str().expect("message");
+    assert!(
+        message.contains('3') && message.contains("live tokens"),
+        "{message}"
+    );
+    assert_eq!(list(&app, &owner).await.len(), 4);
+
+    // Rotation is not a new token; a revoke frees a slot.
+    let other = member(&store, "other").await;
+    assert_eq!(
+        create_read(&app, &other, "t0").await.status,
+        StatusCode::CREATED,
+        "the cap is per account"
+    );
+    assert_eq!(
+        revoke(&app, &owner, &ids[0]).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        create_read(&app, &owner, "after-revoke").await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        store
+            .count_live_tokens(&owner, Timestamp::now())
+            .await
+            .expect("count"),
+        3
+    );
+}
+
+/// Memberships added before the by-user items existed: `aau-admin member
+/// backfill` (this store call) writes them, and their members may create
+/// tokens from then on.
+#[tokio::test]
+async fn memberships_from_before_the_by_user_items_are_backfilled() {
+    let store = fresh_store().await;
+    let app = tokens::app(store.clone());
+    let legacy = user("legacy");
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Old").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    store.create_team(&team).await.expect("team");
+    // The team-side item alone, as add_member wrote it before.
+    store
+        .client()
+        .put_item()
+        .table_name(store.versions_table())
+        .item("pk", AttributeValue::S(format!("TEAM#{}", team.id)))
+        .item(
+            "sk",
+            AttributeValue::S(format!("MEMBER#{}", legacy.as_str())),
+        )
+        .item("teamId", AttributeValue::S(team.id.to_string()))
+        .item("userId", AttributeValue::S(legacy.as_str().to_owned()))
+        .send()
+        .await
+        .expect("legacy membership");
+    assert_eq!(
+        create_read(&app, &legacy, "ci").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(store.backfill_member_of().await.expect("backfill") >= 1);
+    assert_eq!(store.teams_of(&legacy).await, Ok(vec![team.id.clone()]));
+    assert_eq!(
+        create_read(&app, &legacy, "ci").await.status,
+        StatusCode::CREATED
+    );
+    // Idempotent.
+    store.backfill_member_of().await.expect("again");
+    assert_eq!(store.teams_of(&legacy).await, Ok(vec![team.id]));
 }

@@ -50,11 +50,23 @@ versions_serve() {
 }
 stack_wait "the versions function" versions_serve
 
-rotation="$("${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin" token create \
-  --user "$APP_UPGRADE_USER_ID" --name "contract rotation" --scopes versions:read |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" ||
+# The PATs belong to a second member of the seeded team, not to the account
+# whose session the account routes use: "revoke all" (DELETE
+# /api/v1/account/tokens) then cannot take the version operations' token
+# with it.
+admin="${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin"
+pat_owner="contract-ci"
+"$admin" member add --team "$APP_UPGRADE_TEAM_ID" --user "$pat_owner" >/dev/null ||
+  die "could not add the PATs' owner to the team"
+new_pat() {
+  "$admin" token create --user "$pat_owner" --name "$1" --scopes "$2" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+pat="$(new_pat "contract versions" versions:read,versions:write)" ||
+  die "could not create the versions token"
+rotation="$(new_pat "contract rotation" versions:read)" ||
   die "could not create the rotation token"
-export CONTRACT_URL="$APP_UPGRADE_URL" CONTRACT_ROTATE_TOKEN="$rotation"
+export CONTRACT_URL="$APP_UPGRADE_URL" CONTRACT_PAT="$pat" CONTRACT_ROTATE_TOKEN="$rotation"
 # An account session from the local Cognito, the way the page signs in.
 account_jwt="$(APP_UPGRADE_USERNAME="$APP_UPGRADE_USERNAME" APP_UPGRADE_PASSWORD="$APP_UPGRADE_PASSWORD" \
   "$root/.venv/bin/python" "$scripts/local_cognito.py" signin "$COGNITO_ENDPOINT" "$COGNITO_CLIENT_ID")" ||

@@ -12,10 +12,11 @@ import schemathesis
 ROTATE = ("POST", "/api/v1/account/tokens/self/rotate")
 PROJECT = re.compile(r"prj_[0-7][0-9A-HJKMNP-TV-Z]{25}")
 
-# The PAT the next rotation authenticates with: rotation revokes the token
-# that calls it, so the version operations keep their own PAT
-# (APP_UPGRADE_TOKEN) and rotations chain through this one, each with the
-# token the previous rotation returned.
+# The PAT the next rotation authenticates with: rotation replaces the
+# secret that calls it (and presenting a replaced secret again revokes the
+# token), so the version operations keep their own PAT (CONTRACT_PAT) and
+# rotations chain through this one, each with the secret the previous
+# rotation returned.
 _rotating = {"token": os.environ.get("CONTRACT_ROTATE_TOKEN", "")}
 
 
@@ -26,7 +27,7 @@ def _is_rotation(case):
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
     headers = case.headers or {}
-    if _is_rotation(case) and headers.get("Authorization") == f"Bearer {os.environ['APP_UPGRADE_TOKEN']}":
+    if _is_rotation(case) and headers.get("Authorization") == f"Bearer {os.environ['CONTRACT_PAT']}":
         # Only the configured credential is swapped: the checks that send
         # no token or a broken one (ignored_auth) keep what they send.
         headers["Authorization"] = f"Bearer {_rotating['token']}"

@@ -12,6 +12,9 @@ COGNITO_*). Steps, each asserted:
   4. reload: the token is nowhere in the DOM or browser storage
   5. a duplicate name: the API's 409 message next to the form
   6. revoke it with the confirmation step: the row goes, the token gets 401
+  6b. revoke all with the confirmation step: cancel keeps every token;
+     confirmed (by keyboard), the list is empty and the seeded demo token
+     gets 401
   7. sign out: the sign-in screen, no JWT or token in the DOM or storage;
      an expired session: back to sign-in with a clear message
   8. the local JWT check: a real Cognito access token passes; signed by
@@ -276,6 +279,28 @@ def journey(page, screenshot):
     page.wait.until(lambda _: name not in page.rows())
     assert page.text_in("list-status", r"revoked")
     status, _ = http("GET", versions, secret)
+    assert status == 401, status
+
+    step("6b. revoke all with confirmation: the list empties, every token gets 401")
+    demo = ENV["APP_UPGRADE_READ_TOKEN"]
+    status, _ = http("GET", versions, demo)
+    assert status == 200, status
+    before = set(page.rows())
+    assert before, "the seeded tokens are listed"
+    page.shown("revoke-all").click()
+    dialog = page.shown("revoke-all-dialog")
+    assert "every" in dialog.text
+    page.el("revoke-all-cancel").click()
+    assert not dialog.is_displayed() and set(page.rows()) == before, "cancel keeps them all"
+    page.el("revoke-all").click()
+    page.shown("revoke-all-dialog")
+    assert d.switch_to.active_element == page.el("revoke-all-cancel"), "the safe choice has focus"
+    d.switch_to.active_element.send_keys(Keys.TAB)
+    d.switch_to.active_element.send_keys(Keys.ENTER)  # "Revoke all tokens", by keyboard
+    page.wait.until(lambda _: not page.rows())
+    assert page.text_in("list-status", rf"All tokens revoked \({len(before)}\)")
+    assert not page.el("revoke-all").is_displayed(), "nothing left to revoke"
+    status, _ = http("GET", versions, demo)
     assert status == 401, status
 
     step("7. sign out: the sign-in screen, nothing left behind")

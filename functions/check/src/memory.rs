@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use app_upgrade::domain::{
-    ApiKeyRecord, PlainSecret, ProjectId, SecretHash, TeamId, Timestamp, VersionRecord,
+    ApiKeyRecord, PlainSecret, ProjectId, SecretHash, TeamId, Timestamp, TokenId, UserId,
+    VersionRecord,
 };
 use app_upgrade::store::{CheckStore, Credential, CredentialStore, StoreError};
 
@@ -100,6 +101,19 @@ impl CredentialStore for MemoryStore {
             }
             _ => false,
         })
+    }
+
+    /// Drops every secret of the token, current or rotated away.
+    async fn revoke_reused(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
+        self.call()?;
+        let mut credentials = lock(&self.0.credentials);
+        let before = credentials.len();
+        credentials.retain(|(_, c)| match c {
+            Credential::Pat(pat) => pat.owner != *owner || pat.token_id != *token,
+            Credential::Rotated { token_id, owner: o } => o != owner || token_id != token,
+            Credential::ApiKey(_) => true,
+        });
+        Ok(credentials.len() < before)
     }
 }
 

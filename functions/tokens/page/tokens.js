@@ -1,5 +1,6 @@
 // The Access Tokens page: sign in against Cognito, then list, create and
-// revoke the account's Personal Access Tokens through /api/v1/account/tokens.
+// revoke (one or all) the account's Personal Access Tokens through
+// /api/v1/account/tokens.
 //
 // The session (a Cognito access token) and a new token's secret live in this
 // module's memory and the DOM only: never in localStorage, sessionStorage, a
@@ -168,6 +169,8 @@ function endSession(message) {
   session = null;
   revoking = null;
   if ($("revoke-dialog").open) $("revoke-dialog").close();
+  if ($("revoke-all-dialog").open) $("revoke-all-dialog").close();
+  $("revoke-all-row").hidden = true;
   hideNewToken();
   $("token-rows").replaceChildren();
   $("list-status").textContent = "";
@@ -234,6 +237,7 @@ function loadTokens() {
     const { results } = await api("GET", TOKENS);
     renderTokens(results);
     status.textContent = results.length ? "" : "You have no tokens yet.";
+    $("revoke-all-row").hidden = !results.length;
   });
 }
 
@@ -398,6 +402,25 @@ async function confirmRevoke() {
   $("revoke-confirm").disabled = false;
 }
 
+function askRevokeAll() {
+  $("revoke-all-error").textContent = "";
+  $("revoke-all-dialog").showModal();
+  $("revoke-all-cancel").focus();
+}
+
+async function confirmRevokeAll() {
+  $("revoke-all-confirm").disabled = true;
+  await guarded($("revoke-all-error"), async () => {
+    const { revoked } = await api("DELETE", TOKENS);
+    $("revoke-all-dialog").close();
+    await loadTokens();
+    $("list-status").textContent = `All tokens revoked (${revoked}).`;
+    $("list-title").tabIndex = -1;
+    $("list-title").focus();
+  });
+  $("revoke-all-confirm").disabled = false;
+}
+
 // --- Wiring ----------------------------------------------------------------------
 
 $("sign-in-form").addEventListener("submit", signIn);
@@ -407,6 +430,9 @@ $("copy-token").addEventListener("click", copyToken);
 $("dismiss-token").addEventListener("click", hideNewToken);
 $("revoke-cancel").addEventListener("click", () => $("revoke-dialog").close());
 $("revoke-confirm").addEventListener("click", confirmRevoke);
+$("revoke-all").addEventListener("click", askRevokeAll);
+$("revoke-all-cancel").addEventListener("click", () => $("revoke-all-dialog").close());
+$("revoke-all-confirm").addEventListener("click", confirmRevokeAll);
 $("revoke-dialog").addEventListener("close", () => {
   revoking = null;
 });

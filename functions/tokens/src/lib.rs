@@ -4,6 +4,7 @@
 
 mod account;
 mod body;
+mod limits;
 #[cfg(feature = "local-jwt")]
 pub mod local_jwt;
 mod page;
@@ -11,40 +12,60 @@ mod routes;
 
 pub use account::Account;
 pub use body::{BODY_LIMIT, CreateToken};
+pub use limits::{DEFAULT_MAX_TOKENS_PER_ACCOUNT, Limits};
 pub use page::{PAGE_ROUTES, PageConfig, page};
 
 use app_upgrade::http::{Route, no_store, with_fallbacks};
-use app_upgrade::store::{CredentialStore, CredentialWriter, TokenStore};
+use app_upgrade::store::{CredentialStore, CredentialWriter, DirectoryStore, TokenStore};
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
-/// What the function needs from the store.
-pub trait Store: CredentialStore + CredentialWriter + TokenStore + Clone + 'static {}
+/// What the function needs from the store; the directory only to learn
+/// whether an account is in any team.
+pub trait Store:
+    CredentialStore + CredentialWriter + TokenStore + DirectoryStore + Clone + 'static
+{
+}
 
-impl<S: CredentialStore + CredentialWriter + TokenStore + Clone + 'static> Store for S {}
+impl<S: CredentialStore + CredentialWriter + TokenStore + DirectoryStore + Clone + 'static> Store
+    for S
+{
+}
 
 /// Every route, in the order `app` destructures them: a route added here
 /// and not routed there does not compile.
-pub const ROUTES: [Route; 4] = [
+pub const ROUTES: [Route; 5] = [
     Route::post("/api/v1/account/tokens"),
     Route::get("/api/v1/account/tokens"),
+    Route::delete("/api/v1/account/tokens"),
     Route::post("/api/v1/account/tokens/self/rotate"),
     Route::delete("/api/v1/account/tokens/{tokenId}"),
 ];
 
-/// The function's whole HTTP surface.
+/// The function's whole HTTP surface, with the default [`Limits`].
 pub fn app<S: Store>(store: S) -> Router {
-    let [create, list, rotate, revoke] = ROUTES;
+    app_with(store, Limits::default())
+}
+
+/// [`app`] with explicit limits (`main` reads them from the environment).
+pub fn app_with<S: Store>(store: S, limits: Limits) -> Router {
+    let [create, list, revoke_all, rotate, revoke] = ROUTES;
     let routes = Router::new()
         .route(create.path, create.to(routes::create_token::<S>))
         .route(list.path, list.to(routes::list_tokens::<S>))
+        .route(
+            revoke_all.path,
+            revoke_all.to(routes::revoke_all_tokens::<S>),
+        )
         .route(rotate.path, rotate.to(routes::rotate_token::<S>))
         .route(revoke.path, revoke.to(routes::revoke_token::<S>))
         .route_layer(middleware::from_fn(log_request));
     // A created token is in a response body exactly once: no cache may keep it.
-    no_store(with_fallbacks(routes)).with_state(store)
+    no_store(with_fallbacks(routes))
+        .layer(axum::Extension(limits))
+        .with_state(store)
 }
 
 /// One line per routed request: the route template (never the raw path or

@@ -6,8 +6,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     app_upgrade::http::init_tracing();
     let config = Config::from_env()?;
     let page = tokens::PageConfig::from_env()?;
+    let limits = tokens::Limits::from_env()?;
     let store = DynamoStore::from_env(&config).await;
-    let app = tokens::app(store).merge(tokens::page(page));
+    let app = tokens::app_with(store, limits).merge(tokens::page(page));
     // `make run` only: no API Gateway authorizer in front of the function.
     #[cfg(feature = "local-jwt")]
     let app = tokens::local_jwt::with_local_jwt(app, tokens::local_jwt::JwtVerifier::from_env()?);

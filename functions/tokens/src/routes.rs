@@ -3,10 +3,11 @@
 use app_upgrade::ApiError;
 use app_upgrade::auth::authenticate_request;
 use app_upgrade::domain::{
-    IssuedPat, PatRecord, Scopes, Timestamp, TokenId, issue_pat, reissue_pat,
+    IssuedPat, PatRecord, Scopes, Timestamp, TokenId, UserId, issue_pat, reissue_pat,
 };
 use app_upgrade::http::{JsonBody, json};
 use app_upgrade::store::TokenSummary;
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
@@ -15,6 +16,7 @@ use serde::Serialize;
 use crate::Store;
 use crate::account::Account;
 use crate::body::{BODY_LIMIT, CreateToken};
+use crate::limits::Limits;
 
 /// A token as the owner sees it: never the secret or its hash.
 #[derive(Serialize)]
@@ -89,21 +91,50 @@ fn no_randomness(err: impl std::fmt::Display) -> ApiError {
 
 pub async fn create_token<S: Store>(
     State(store): State<S>,
+    Extension(limits): Extension<Limits>,
     Account(owner): Account,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let request = CreateToken::parse(&body.into_object()?)?;
+    let now = Timestamp::now();
+    may_create(&store, &owner, limits, now).await?;
     let pat = issue_pat(
         owner,
         request.name.as_str().to_owned(),
         request.scopes,
         request.lifetime_days,
-        Timestamp::now(),
+        now,
     )
     .map_err(no_randomness)?;
     store.create_pat(&pat).await?;
     tracing::info!(token_id = %pat.record.token_id, "token created");
     Ok(issued(&pat))
+}
+
+/// Only a member of some team has a use for a token, and an account holds at
+/// most `limits.max_tokens_per_account` live ones. The count is read before
+/// the write, not inside its transaction, so the cap is approximate under
+/// concurrency: n simultaneous creates can each see one slot free and
+/// overshoot it by at most n - 1. Exact would need a per-account counter
+/// that TTL expiry never decrements.
+async fn may_create<S: Store>(
+    store: &S,
+    owner: &UserId,
+    limits: Limits,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    if store.teams_of(owner).await?.is_empty() {
+        return Err(ApiError::forbidden(
+            "this account is in no team, so it may not create tokens; ask the operator to add it to a team",
+        ));
+    }
+    let max = limits.max_tokens_per_account;
+    if store.count_live_tokens(owner, now).await? >= max {
+        return Err(ApiError::conflict(format!(
+            "this account already has {max} live tokens, the most allowed; revoke one first"
+        )));
+    }
+    Ok(())
 }
 
 pub async fn list_tokens<S: Store>(
@@ -138,6 +169,22 @@ pub async fn revoke_token<S: Store>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[derive(Serialize)]
+struct RevokedAll {
+    revoked: usize,
+}
+
+/// Every token of the account at once: the owner's way out when a secret
+/// has leaked and they do not know which.
+pub async fn revoke_all_tokens<S: Store>(
+    State(store): State<S>,
+    Account(owner): Account,
+) -> Result<Response, ApiError> {
+    let revoked = store.revoke_all_tokens(&owner).await?;
+    tracing::info!(revoked, "all tokens revoked");
+    Ok(json(StatusCode::OK, &RevokedAll { revoked }))
+}
+
 /// Authenticated by the PAT being rotated, not by an account session.
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
@@ -148,10 +195,6 @@ pub async fn rotate_token<S: Store>(
     let old = &principal.token;
     let pat = reissue_pat(old, now).map_err(no_randomness)?;
     store.rotate_token(&principal.hash, old, &pat).await?;
-    tracing::info!(
-        old_token_id = %old.token_id,
-        token_id = %pat.record.token_id,
-        "token rotated"
-    );
+    tracing::info!(token_id = %old.token_id, "token rotated");
     Ok(issued(&pat))
 }

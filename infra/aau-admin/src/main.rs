@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use app_upgrade::Config;
 use app_upgrade::domain::{
     ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, Name, PAT_LIFETIME_DAYS, PlainSecret, ProjectId,
-    Scopes, SecretKind, TeamId, Timestamp, UserId, issue_pat,
+    Scopes, SecretKind, TeamId, Timestamp, TokenId, UserId, issue_pat,
 };
-use app_upgrade::store::{CredentialWriter, DirectoryStore, DynamoStore, Project, Team};
+use app_upgrade::store::{
+    CredentialWriter, DirectoryStore, DynamoStore, Project, Team, TokenStore,
+};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 
@@ -87,6 +89,10 @@ enum MemberAction {
         #[arg(long)]
         user: String,
     },
+    /// Writes the by-user membership items (`USER#<sub>` / `MEMBEROF#<team>`)
+    /// of memberships added before they existed; token creation needs
+    /// them. Idempotent; run once after upgrading.
+    Backfill,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +128,20 @@ enum TokenAction {
         scopes: String,
         #[arg(long, default_value_t = DEFAULT_PAT_LIFETIME_DAYS)]
         expires_in_days: u16,
+    },
+    /// Revokes one token of an account, or all of them (e.g. a leaked
+    /// token the owner cannot reach).
+    #[command(group = clap::ArgGroup::new("which").required(true).args(["all", "token"]))]
+    Revoke {
+        /// The owning account's `sub` claim.
+        #[arg(long)]
+        user: String,
+        /// Every token of the account.
+        #[arg(long)]
+        all: bool,
+        /// One token, by the id the account's token list shows.
+        #[arg(long)]
+        token: Option<String>,
     },
 }
 
@@ -181,18 +201,28 @@ async fn run(cli: Cli) -> Result<Value, String> {
             store.create_team(&team).await.map_err(err)?;
             Ok(json!({ "teamId": team.id }))
         }
-        Command::Member { action } => {
-            let (team, user, add) = match action {
-                MemberAction::Add { team, user } => (team, user, true),
-                MemberAction::Remove { team, user } => (team, user, false),
-            };
+        Command::Member {
+            action: MemberAction::Backfill,
+        } => {
+            let memberships = store.backfill_member_of().await.map_err(err)?;
+            Ok(json!({ "memberships": memberships }))
+        }
+        Command::Member {
+            action: MemberAction::Add { team, user },
+        } => {
             let team = arg("team", TeamId::parse(&team))?;
             let user = arg("user", UserId::parse(&user))?;
-            if add {
-                if !store.add_member(&team, &user).await.map_err(err)? {
-                    return Err(format!("team {team} does not exist"));
-                }
-            } else if !store.remove_member(&team, &user).await.map_err(err)? {
+            if !store.add_member(&team, &user).await.map_err(err)? {
+                return Err(format!("team {team} does not exist"));
+            }
+            Ok(json!({ "teamId": team, "userId": user }))
+        }
+        Command::Member {
+            action: MemberAction::Remove { team, user },
+        } => {
+            let team = arg("team", TeamId::parse(&team))?;
+            let user = arg("user", UserId::parse(&user))?;
+            if !store.remove_member(&team, &user).await.map_err(err)? {
                 return Err(format!("{user} is not a member of team {team}"));
             }
             Ok(json!({ "teamId": team, "userId": user }))
@@ -257,6 +287,23 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 "scopes": issued.record.scopes,
                 "expiresAt": issued.record.expires_at,
             }))
+        }
+        Command::Token {
+            action: TokenAction::Revoke { user, all, token },
+        } => {
+            let owner = arg("user", UserId::parse(&user))?;
+            let revoked = match (all, token) {
+                (true, _) => store.revoke_all_tokens(&owner).await.map_err(err)?,
+                (false, Some(id)) => {
+                    let id = arg("token", TokenId::parse(&id))?;
+                    if !store.revoke_token(&owner, &id).await.map_err(err)? {
+                        return Err(format!("{owner} has no token {id}"));
+                    }
+                    1
+                }
+                (false, None) => return Err("give --all or --token ID".into()),
+            };
+            Ok(json!({ "userId": owner, "revoked": revoked }))
         }
     }
 }

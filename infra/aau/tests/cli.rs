@@ -431,8 +431,6 @@ fn rotate_writes_the_new_token_to_a_0600_file_and_the_old_one_is_refused() {
         "no temporary file left"
     );
 
-    let old = stack.aau(&["versions", "list"]);
-    assert_eq!(old.status, 4, "the old secret is revoked: {old:?}");
     let new = stack.aau_with(
         &["versions", "list"],
         &[("APP_UPGRADE_TOKEN", new_token)],
@@ -450,5 +448,19 @@ fn rotate_writes_the_new_token_to_a_0600_file_and_the_old_one_is_refused() {
     let newest = again.stdout.lines().next().expect("the token first");
     assert!(newest.starts_with("aau_") && newest != new_token);
     assert!(!again.stderr.contains(newest));
+
+    // The first secret, rotated away, is refused; presenting it is taken as
+    // theft and revokes the token, so the newest secret is refused too.
+    let old = stack.aau(&["versions", "list"]);
+    assert_eq!(old.status, 4, "the old secret is revoked: {old:?}");
+    let newest = stack.aau_with(
+        &["versions", "list"],
+        &[("APP_UPGRADE_TOKEN", newest)],
+        None,
+    );
+    assert_eq!(
+        newest.status, 4,
+        "reuse revoked the whole token: {newest:?}"
+    );
     std::fs::remove_dir_all(&dir).expect("clean up");
 }

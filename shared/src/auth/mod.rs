@@ -9,10 +9,10 @@ use http::header::AUTHORIZATION;
 use lru::LruCache;
 
 use crate::domain::{
-    PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, UserId, authorize,
+    PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, TokenId, UserId, authorize,
 };
 use crate::error::ApiError;
-use crate::store::{Credential, CredentialStore};
+use crate::store::{Credential, CredentialStore, StoreError};
 
 /// Header the mobile SDKs send the project API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -145,6 +145,9 @@ pub async fn authenticate_pat<S: CredentialStore>(
             tracing::info!(token_id = %record.token_id, "expired token rejected");
             return Err(ApiError::unauthorized("token has expired"));
         }
+        Some(Credential::Rotated { token_id, owner }) => {
+            return Err(revoke_reused(store, &owner, &token_id).await);
+        }
         _ => {
             UNKNOWN_PATS.remember(hash, now);
             return Err(unknown_token());
@@ -156,6 +159,29 @@ pub async fn authenticate_pat<S: CredentialStore>(
         hash,
         token: record,
     })
+}
+
+/// A secret that self-rotation replaced was presented again. Either the
+/// thief or the owner holds a copy of the current secret too, and nothing
+/// tells which request is whose, so the whole token is revoked (RFC 9700
+/// §4.14, refresh-token reuse detection) and the answer is 401. If the
+/// revocation cannot be done (DynamoDB down), the answer is that error (a
+/// 503): the token stays live until it is revoked or the same secret comes
+/// again, but this request never passes.
+async fn revoke_reused<S: CredentialStore>(
+    store: &S,
+    owner: &UserId,
+    token_id: &TokenId,
+) -> ApiError {
+    let revoked = match store.revoke_reused(owner, token_id).await {
+        Ok(revoked) => revoked,
+        // Still racing other writes after the store's retries: the
+        // presented secret is dead either way.
+        Err(StoreError::Conflict(_)) => false,
+        Err(err) => return err.into(),
+    };
+    tracing::warn!(token_id = %token_id, revoked, "rotated-away token presented: token revoked");
+    ApiError::unauthorized("this token was rotated and then presented again; the token is revoked")
 }
 
 /// Records the token's use when the stored `lastUsedAt` is missing or older

@@ -71,17 +71,13 @@ pub fn issue_pat(
     })
 }
 
-/// A successor for a token being rotated: same owner, name and scopes, and
-/// the same lifetime (`expiresAt - createdAt`) counted from `now`.
+/// The same token with a new secret, for self-rotation: its id, name,
+/// scopes, creation and expiry stay, so the owner revokes it by the id they
+/// listed, and rotating never extends it past the lifetime fixed at
+/// creation. The rotation itself is a use of the token.
 pub fn reissue_pat(old: &PatRecord, now: Timestamp) -> Result<IssuedPat, getrandom::Error> {
-    let lifetime_ms = old.expires_at.unix_millis() - old.created_at.unix_millis();
     IssuedPat::new(PatRecord {
-        token_id: TokenId::generate(),
-        owner: old.owner.clone(),
-        name: old.name.clone(),
-        scopes: old.scopes,
-        created_at: now,
-        expires_at: now.plus_millis(lifetime_ms),
-        last_used_at: None,
+        last_used_at: Some(now),
+        ..old.clone()
     })
 }

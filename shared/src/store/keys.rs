@@ -70,9 +70,24 @@ pub fn team(team: &TeamId) -> Key {
 pub fn member(team: &TeamId, user: &UserId) -> Key {
     Key::new(
         format!("TEAM#{team}"),
-        format!("MEMBER#{}", escape(user.as_str())),
+        format!("{MEMBER_PREFIX}{}", escape(user.as_str())),
     )
 }
+
+/// The same membership seen from the user's side, so "which teams is this
+/// account in" is one `Query` instead of a scan of every team.
+pub fn user_pk(user: &UserId) -> String {
+    format!("USER#{}", escape(user.as_str()))
+}
+
+pub const MEMBER_OF_PREFIX: &str = "MEMBEROF#";
+
+pub fn member_of(user: &UserId, team: &TeamId) -> Key {
+    Key::new(user_pk(user), format!("{MEMBER_OF_PREFIX}{team}"))
+}
+
+/// Sort-key prefix of the team-side membership items.
+pub const MEMBER_PREFIX: &str = "MEMBER#";
 
 pub fn project_pk(project: &ProjectId) -> String {
     format!("PROJECT#{project}")

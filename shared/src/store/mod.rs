@@ -16,7 +16,13 @@
 //!
 //! Authentication is one strongly consistent `GetItem` on the secret's hash,
 //! so a revocation (deleting the item) is seen by the very next request. A
-//! token's three items are written and deleted in one transaction. The
+//! token's three items are written and deleted in one transaction.
+//! Self-rotation keeps the token (id, name, expiry) and swaps its secret:
+//! the old credential becomes a `rotated` tombstone, and presenting it again
+//! is taken as theft and revokes the token (refresh-token reuse detection,
+//! RFC 9700 §4.14). Revocation first marks the account entry `revoking`,
+//! which every rotation is conditioned against, so a rotation racing a
+//! revocation can never leave a live secret behind. The
 //! account's tokens are one strongly consistent `Query` (no index lag).
 //! Expired token items carry `ttl` so DynamoDB removes them eventually;
 //! expiry itself is enforced on every request, not by TTL.
@@ -27,6 +33,7 @@
 //! |---|---|---|
 //! | team | `TEAM#<teamId>` | `TEAM` |
 //! | membership | `TEAM#<teamId>` | `MEMBER#<sub>` |
+//! | membership, by user | `USER#<sub>` | `MEMBEROF#<teamId>` |
 //! | project | `PROJECT#<projectId>` | `PROJECT` (holds teamId) |
 //! | version | `PROJECT#<projectId>` | `VERSION#<versionId>` |
 //! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` |
@@ -53,7 +60,8 @@ pub mod versions;
 use std::future::Future;
 
 use crate::domain::{
-    ApiKeyRecord, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId, Timestamp, UserId,
+    ApiKeyRecord, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId, Timestamp, TokenId,
+    UserId,
 };
 
 pub use check::CheckStore;
@@ -81,6 +89,12 @@ pub enum StoreError {
 pub enum Credential {
     Pat(PatRecord),
     ApiKey(ApiKeyRecord),
+    /// A PAT secret that self-rotation replaced: only a thief (or a client
+    /// that lost the rotation's answer) still presents it.
+    Rotated {
+        token_id: TokenId,
+        owner: UserId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +143,15 @@ pub trait CredentialStore: Send + Sync {
         now: Timestamp,
         cutoff: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes `owner`'s token `token` because a rotated-away secret of it
+    /// was presented: the whole token goes, whatever its current secret.
+    /// `Ok(false)` when it is gone already.
+    fn revoke_reused(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Creating credentials (the operator CLI and the token admin function).
@@ -161,6 +184,13 @@ pub trait DirectoryStore: Send + Sync {
         team: &TeamId,
         user: &UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The teams `user` belongs to, from the by-user membership items that
+    /// `add_member` writes (strongly consistent).
+    fn teams_of(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Vec<TeamId>, StoreError>> + Send;
 
     /// `Ok(false)` when the team does not exist.
     fn create_project(

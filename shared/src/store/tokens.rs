@@ -32,18 +32,37 @@ pub trait TokenStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<TokenSummary>, StoreError>> + Send;
 
     /// Deletes the token's credential, account entry and (if still its own)
-    /// name lock in one transaction. `Ok(false)` when `owner` has no such
-    /// token, including when a concurrent revocation got there first.
+    /// name lock. Fenced against a concurrent rotation: whatever secret the
+    /// token has when this returns `Ok(true)`, it no longer authenticates.
+    /// `Ok(false)` when `owner` has no such token, including when a
+    /// concurrent revocation got there first.
     fn revoke_token(
         &self,
         owner: &UserId,
         token: &TokenId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Replaces the live token `old` (found by `old_hash`) with `new` in one
-    /// transaction: there is never a moment with neither or both valid.
-    /// `Conflict` when `old` is gone already (revoked, or rotated by a
-    /// concurrent request).
+    /// Revokes every token `owner` has when the call starts; the number
+    /// revoked.
+    fn revoke_all_tokens(
+        &self,
+        owner: &UserId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// How many of `owner`'s tokens are live (unexpired) at `now`. Strongly
+    /// consistent.
+    fn count_live_tokens(
+        &self,
+        owner: &UserId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Gives the live token `old` (found by `old_hash`) the secret of `new`
+    /// (the same token: id, name, scopes and expiry) in one transaction:
+    /// there is never a moment with neither or both secrets valid, and the
+    /// old secret is kept as a tombstone whose reuse revokes the token.
+    /// `Conflict` when `old` is gone, was rotated concurrently, or is being
+    /// revoked.
     fn rotate_token(
         &self,
         old_hash: &SecretHash,

@@ -27,6 +27,14 @@ pub(crate) enum SecretItem {
         last_used_at: Option<Timestamp>,
         ttl: i64,
     },
+    /// What a PAT's old secret becomes when the token is rotated: kept
+    /// until the token expires, so its reuse can be recognised.
+    #[serde(rename = "rotated", rename_all = "camelCase")]
+    Rotated {
+        token_id: TokenId,
+        owner: UserId,
+        ttl: i64,
+    },
     #[serde(rename = "apiKey", rename_all = "camelCase")]
     ApiKey {
         project_id: ProjectId,
@@ -69,6 +77,9 @@ impl SecretItem {
                 expires_at,
                 last_used_at,
             }),
+            Self::Rotated {
+                token_id, owner, ..
+            } => Credential::Rotated { token_id, owner },
             Self::ApiKey {
                 project_id,
                 team_id,
@@ -92,9 +103,14 @@ pub(crate) struct AccountTokenItem {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub hint: String,
-    /// Hex SHA-256 of the secret: how revocation finds the credential.
+    /// Hex SHA-256 of the current secret: how revocation finds the
+    /// credential. Rotation changes it only while `revoking` is unset.
     pub secret_hash: String,
     pub ttl: i64,
+    /// Set by a revocation before it reads `secret_hash`: from then on no
+    /// rotation can commit, so the hash it read is the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoking: Option<Timestamp>,
 }
 
 impl AccountTokenItem {
@@ -109,6 +125,7 @@ impl AccountTokenItem {
             hint: pat.hint.clone(),
             secret_hash: pat.hash.to_hex(),
             ttl: ttl(record.expires_at),
+            revoking: None,
         }
     }
 }
@@ -204,6 +221,10 @@ impl CredentialStore for DynamoStore {
             Err(StoreError::Conflict(_)) => Ok(false),
             Err(err) => Err(err),
         }
+    }
+
+    async fn revoke_reused(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
+        super::tokens::revoke(self, owner, token).await
     }
 }
 

@@ -3,7 +3,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoStore, batch_get, classify, from_item, is_code, key_item, to_item};
+use super::transact::{Condition, delete, put, transact};
+use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all, to_item};
 use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 use crate::store::{Access, DirectoryStore, Project, StoreError, Team, keys};
 
@@ -15,11 +16,30 @@ struct TeamItem {
     created_at: Timestamp,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct MemberItem {
     team_id: TeamId,
     user_id: UserId,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TeamOnly {
+    team_id: TeamId,
+}
+
+/// Both sides of a membership: the team's `MEMBER#` item and the user's
+/// `MEMBEROF#` item, always written and deleted together.
+fn membership_items(team: &TeamId, user: &UserId) -> [(keys::Key, MemberItem); 2] {
+    let item = MemberItem {
+        team_id: team.clone(),
+        user_id: user.clone(),
+    };
+    [
+        (keys::member(team, user), item.clone()),
+        (keys::member_of(user, team), item),
+    ]
 }
 
 #[derive(Serialize, Deserialize)]
@@ -43,6 +63,46 @@ impl DynamoStore {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    /// Writes the by-user item of every team-side membership that lacks
+    /// one: memberships added before the by-user items existed. Idempotent;
+    /// the number of memberships visited.
+    pub async fn backfill_member_of(&self) -> Result<usize, StoreError> {
+        let mut start = None;
+        let mut visited = 0;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.versions_table)
+                .filter_expression("begins_with(sk, :member)")
+                .expression_attribute_values(
+                    ":member",
+                    AttributeValue::S(keys::MEMBER_PREFIX.to_owned()),
+                )
+                .projection_expression("teamId, userId")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in page.items.unwrap_or_default() {
+                let member: MemberItem = from_item(item)?;
+                let key = keys::member_of(&member.user_id, &member.team_id);
+                self.client
+                    .put_item()
+                    .table_name(&self.versions_table)
+                    .set_item(Some(to_item(&key, &member)?))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                visited += 1;
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(visited);
+            }
+        }
     }
 
     async fn team_exists(&self, team: &TeamId) -> Result<bool, StoreError> {
@@ -77,37 +137,50 @@ impl DirectoryStore for DynamoStore {
         if !self.team_exists(team).await? {
             return Ok(false);
         }
-        let item = to_item(
-            &keys::member(team, user),
-            &MemberItem {
-                team_id: team.clone(),
-                user_id: user.clone(),
-            },
-        )?;
-        self.client
-            .put_item()
-            .table_name(&self.versions_table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(classify)?;
+        let items = membership_items(team, user)
+            .into_iter()
+            .map(|(key, item)| {
+                put(
+                    &self.versions_table,
+                    to_item(&key, &item)?,
+                    Condition::any(),
+                )
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        transact(&self.client, items).await?;
         Ok(true)
     }
 
     async fn remove_member(&self, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&keys::member(team, user))))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_code(&err, "ConditionalCheckFailedException") => Ok(false),
-            Err(err) => Err(classify(err)),
+        let table = &self.versions_table;
+        let items = vec![
+            delete(table, &keys::member(team, user), Some(Condition::present()))?,
+            delete(table, &keys::member_of(user, team), None)?,
+        ];
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(true),
+            Err(failed) if failed.condition_failed(0) => Ok(false),
+            Err(failed) => Err(failed.into()),
         }
+    }
+
+    async fn teams_of(&self, user: &UserId) -> Result<Vec<TeamId>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.versions_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::user_pk(user)))
+            .expression_attribute_values(
+                ":prefix",
+                AttributeValue::S(keys::MEMBER_OF_PREFIX.to_owned()),
+            )
+            .projection_expression("teamId")
+            .consistent_read(true);
+        query_all(query, |item| {
+            from_item::<TeamOnly>(item).map(|row| row.team_id)
+        })
+        .await
     }
 
     async fn create_project(&self, project: &Project) -> Result<bool, StoreError> {

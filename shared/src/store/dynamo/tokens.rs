@@ -1,17 +1,18 @@
 //! DynamoDB implementation of the tokens store: an account's token list,
-//! revocation and rotation, on the items [`super::credentials`] writes.
+//! fenced revocation and secret rotation, on the items
+//! [`super::credentials`] writes.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::credentials::{AccountTokenItem, pat_puts};
-use super::transact::{Condition, delete, transact};
-use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all};
+use super::credentials::{AccountTokenItem, SecretItem, ttl};
+use super::transact::{Condition, delete, put, transact};
+use super::{DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item};
 use crate::domain::{IssuedPat, PatRecord, SecretHash, Timestamp, TokenId, UserId};
 use crate::store::keys;
 use crate::store::{StoreError, TokenStore, TokenSummary};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 
 /// The slice of a credential item the token list needs.
 #[derive(Deserialize)]
@@ -45,20 +46,7 @@ fn entry_hash(entry: &AccountTokenItem) -> Result<SecretHash, StoreError> {
 
 impl TokenStore for DynamoStore {
     async fn list_tokens(&self, owner: &UserId) -> Result<Vec<TokenSummary>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tokens_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::account_pk(owner)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::ACCOUNT_TOKEN_PREFIX.to_owned()),
-            )
-            .consistent_read(true)
-            // Token ids are ULIDs: descending sort keys are newest first.
-            .scan_index_forward(false);
-        let entries = query_all(query, from_item::<AccountTokenItem>).await?;
+        let entries = account_entries(self, owner).await?;
         let hashes = entries
             .iter()
             .map(entry_hash)
@@ -80,48 +68,37 @@ impl TokenStore for DynamoStore {
     }
 
     async fn revoke_token(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
-        let entry_key = keys::account_token(owner, token);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tokens_table)
-            .set_key(Some(key_item(&entry_key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(item) = output.item else {
-            return Ok(false);
-        };
-        let entry: AccountTokenItem = from_item(item)?;
-        let hash = entry_hash(&entry)?;
+        revoke(self, owner, token).await
+    }
 
-        // The credential may be gone already (TTL); deleting it is
-        // unconditional. The entry's condition makes a concurrent revocation
-        // lose cleanly. The name lock goes only if it is still this token's:
-        // once a token expires its name may belong to a newer token.
-        let table = &self.tokens_table;
-        let credential = delete(table, &keys::secret(&hash), None)?;
-        let entry_delete = delete(table, &entry_key, Some(Condition::present()))?;
-        let lock = delete(
-            table,
-            &keys::token_name_lock(owner, &entry.name),
-            Some(Condition::new("tokenId = :id").with_s(":id", token.to_string())),
-        )?;
-        let items = vec![credential.clone(), entry_delete.clone(), lock];
-        match transact(&self.client, items).await {
-            Ok(()) => Ok(true),
-            Err(failed) if failed.condition_failed(1) => Ok(false),
-            // Only the lock belongs to someone else now: revoke without it.
-            Err(failed) if failed.only_condition_failed(2) => {
-                match transact(&self.client, vec![credential, entry_delete]).await {
-                    Ok(()) => Ok(true),
-                    Err(failed) if failed.condition_failed(1) => Ok(false),
-                    Err(failed) => Err(failed.into()),
-                }
+    async fn revoke_all_tokens(&self, owner: &UserId) -> Result<usize, StoreError> {
+        let mut revoked = 0;
+        // One pass over the list: a token created after it is read is the
+        // owner's own new token, not one to chase.
+        for entry in account_entries(self, owner).await? {
+            if revoke(self, owner, &entry.token_id).await? {
+                revoked += 1;
             }
-            Err(failed) => Err(failed.into()),
         }
+        Ok(revoked)
+    }
+
+    async fn count_live_tokens(&self, owner: &UserId, now: Timestamp) -> Result<usize, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tokens_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("expiresAt > :now")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::account_pk(owner)))
+            .expression_attribute_values(
+                ":prefix",
+                AttributeValue::S(keys::ACCOUNT_TOKEN_PREFIX.to_owned()),
+            )
+            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
+            .projection_expression("sk")
+            .consistent_read(true);
+        Ok(query_all(query, |_| Ok(())).await?.len())
     }
 
     async fn rotate_token(
@@ -130,19 +107,171 @@ impl TokenStore for DynamoStore {
         old: &PatRecord,
         new: &IssuedPat,
     ) -> Result<(), StoreError> {
-        let table = &self.tokens_table;
-        let mut items = vec![
-            // Exists-condition: of two concurrent rotations (or a rotation
-            // and a revocation) exactly one wins.
-            delete(table, &keys::secret(old_hash), Some(Condition::present()))?,
-            delete(table, &keys::account_token(&old.owner, &old.token_id), None)?,
-        ];
-        // The name passes from the old token to the new one.
-        let lock = Condition::new("attribute_not_exists(pk) OR tokenId = :old")
-            .with_s(":old", old.token_id.to_string());
-        items.extend(pat_puts(table, new, lock)?);
+        let items = rotation_items(&self.tokens_table, old_hash, old, new)?;
         transact(&self.client, items)
             .await
             .map_err(|failed| failed.conflict_as("the token was revoked or rotated concurrently"))
+    }
+}
+
+/// The account's token entries, newest first, strongly consistent.
+async fn account_entries(
+    store: &DynamoStore,
+    owner: &UserId,
+) -> Result<Vec<AccountTokenItem>, StoreError> {
+    let query = store
+        .client
+        .query()
+        .table_name(&store.tokens_table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", AttributeValue::S(keys::account_pk(owner)))
+        .expression_attribute_values(
+            ":prefix",
+            AttributeValue::S(keys::ACCOUNT_TOKEN_PREFIX.to_owned()),
+        )
+        .consistent_read(true)
+        // Token ids are ULIDs: descending sort keys are newest first.
+        .scan_index_forward(false);
+    query_all(query, from_item::<AccountTokenItem>).await
+}
+
+/// The one transaction of a self-rotation, in this order:
+///
+/// 0. the old secret's credential becomes a `rotated` tombstone, only if it
+///    is still a live PAT (of two concurrent rotations one wins);
+/// 1. the new secret's credential, a new key;
+/// 2. the account entry now names the new secret's hash, only if it still
+///    names the old one and no revocation has marked it (the fence that
+///    keeps a racing revocation from missing the new secret).
+///
+/// The name lock is untouched: the token keeps its id. Further items (e.g.
+/// an idempotency record) are appended after these.
+pub(crate) fn rotation_items(
+    table: &str,
+    old_hash: &SecretHash,
+    old: &PatRecord,
+    new: &IssuedPat,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let record = &new.record;
+    let tombstone = to_item(
+        &keys::secret(old_hash),
+        &SecretItem::Rotated {
+            token_id: old.token_id.clone(),
+            owner: old.owner.clone(),
+            ttl: ttl(old.expires_at),
+        },
+    )?;
+    let still_live = Condition::new("kind = :pat").with_s(":pat", "pat");
+    let credential = to_item(&keys::secret(&new.hash), &SecretItem::pat(record))?;
+    let entry = to_item(
+        &keys::account_token(&record.owner, &record.token_id),
+        &AccountTokenItem::new(new),
+    )?;
+    let unfenced = Condition::new("secretHash = :old AND attribute_not_exists(revoking)")
+        .with_s(":old", old_hash.to_hex());
+    Ok(vec![
+        put(table, tombstone, still_live)?,
+        put(table, credential, Condition::absent())?,
+        put(table, entry, unfenced)?,
+    ])
+}
+
+/// Attempts of a revocation that keeps colliding with in-flight
+/// transactions on the token's items (DynamoDB cancels a write that touches
+/// an item another transaction is writing). Each attempt is two calls.
+const REVOKE_ATTEMPTS: usize = 3;
+
+/// Revokes `owner`'s token `token`, fenced against concurrent rotation.
+///
+/// Marking the entry `revoking` comes first and returns the entry as it is
+/// after the mark: every rotation is conditioned on the mark's absence, so
+/// the hash read here is the token's last secret, and deleting it cannot
+/// leave a newer one live. A revocation that fails half-way leaves the mark
+/// (rotation stays blocked) and is safe to repeat; one that collides with a
+/// rotation in flight is repeated, at most [`REVOKE_ATTEMPTS`] times.
+pub(crate) async fn revoke(
+    store: &DynamoStore,
+    owner: &UserId,
+    token: &TokenId,
+) -> Result<bool, StoreError> {
+    let mut attempt = 1;
+    loop {
+        match revoke_once(store, owner, token).await {
+            Ok(revoked) => return Ok(revoked),
+            Err(Attempt::Raced(err)) if attempt < REVOKE_ATTEMPTS => {
+                tracing::debug!(token_id = %token, attempt, error = %err, "revocation raced a write");
+                attempt += 1;
+            }
+            Err(Attempt::Raced(err) | Attempt::Failed(err)) => return Err(err),
+        }
+    }
+}
+
+/// Why one revocation attempt failed.
+enum Attempt {
+    /// Another transaction was writing the same items: worth repeating.
+    Raced(StoreError),
+    Failed(StoreError),
+}
+
+impl From<StoreError> for Attempt {
+    fn from(err: StoreError) -> Self {
+        Self::Failed(err)
+    }
+}
+
+async fn revoke_once(
+    store: &DynamoStore,
+    owner: &UserId,
+    token: &TokenId,
+) -> Result<bool, Attempt> {
+    let table = &store.tokens_table;
+    let entry_key = keys::account_token(owner, token);
+    let marked = store
+        .client
+        .update_item()
+        .table_name(table)
+        .set_key(Some(key_item(&entry_key)))
+        .update_expression("SET revoking = :now")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":now", AttributeValue::S(Timestamp::now().to_string()))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await;
+    let item = match marked {
+        Ok(output) => output.attributes.unwrap_or_default(),
+        Err(err) if is_code(&err, "ConditionalCheckFailedException") => return Ok(false),
+        Err(err) if is_code(&err, "TransactionConflictException") => {
+            return Err(Attempt::Raced(classify(err)));
+        }
+        Err(err) => return Err(classify(err).into()),
+    };
+    let entry: AccountTokenItem = from_item(item)?;
+    let hash = entry_hash(&entry)?;
+
+    // The credential may be gone already (TTL); deleting it is
+    // unconditional. The entry's condition makes a concurrent revocation
+    // lose cleanly. The name lock goes only if it is still this token's:
+    // once a token expires its name may belong to a newer token.
+    let credential = delete(table, &keys::secret(&hash), None)?;
+    let entry_delete = delete(table, &entry_key, Some(Condition::present()))?;
+    let lock = delete(
+        table,
+        &keys::token_name_lock(owner, &entry.name),
+        Some(Condition::new("tokenId = :id").with_s(":id", token.to_string())),
+    )?;
+    let items = vec![credential.clone(), entry_delete.clone(), lock];
+    let outcome = match transact(&store.client, items).await {
+        // Only the lock belongs to someone else now: revoke without it.
+        Err(failed) if failed.only_condition_failed(2) => {
+            transact(&store.client, vec![credential, entry_delete]).await
+        }
+        other => other,
+    };
+    match outcome {
+        Ok(()) => Ok(true),
+        Err(failed) if failed.condition_failed(1) => Ok(false),
+        Err(failed) if failed.raced() => Err(Attempt::Raced(failed.into())),
+        Err(failed) => Err(Attempt::Failed(failed.into())),
     }
 }

@@ -31,6 +31,11 @@ impl Condition {
         Self::new("attribute_not_exists(pk)")
     }
 
+    /// No condition: the put overwrites whatever is there.
+    pub(crate) fn any() -> Self {
+        Self::new("attribute_exists(pk) OR attribute_not_exists(pk)")
+    }
+
     /// The item must exist.
     pub(crate) fn present() -> Self {
         Self::new("attribute_exists(pk)")
@@ -132,6 +137,12 @@ impl Failed {
                 .iter()
                 .enumerate()
                 .all(|(i, r)| i == index || *r == Reason::None)
+    }
+
+    /// Whether it lost a race with another transaction on the same items
+    /// (no condition failed): trying again may succeed.
+    pub(crate) fn raced(&self) -> bool {
+        self.reasons.contains(&Reason::Conflict) && !self.reasons.contains(&Reason::ConditionFailed)
     }
 
     /// A lost condition or a race with another transaction on the same
