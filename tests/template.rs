@@ -395,7 +395,8 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
         (
             "versions",
             grants(&[
-                (&["GetItem", "UpdateItem"], tables::TOKENS.logical_id),
+                // PutItem: Idempotency-Key receipts (IDEMPOTENCY#… only).
+                (&["GetItem", "UpdateItem", "PutItem"], tables::TOKENS.logical_id),
                 (&versions_rw, tables::VERSIONS.logical_id),
             ]),
         ),

@@ -14,7 +14,7 @@ pub use body::{BODY_LIMIT, CreateToken};
 pub use page::{PAGE_ROUTES, PageConfig, page};
 
 use app_upgrade::http::{Route, with_fallbacks};
-use app_upgrade::store::{CredentialStore, CredentialWriter, TokenStore};
+use app_upgrade::store::{CredentialStore, CredentialWriter, ReceiptStore, TokenStore};
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
@@ -22,9 +22,15 @@ use axum::response::Response;
 use http::{HeaderValue, header};
 
 /// What the function needs from the store.
-pub trait Store: CredentialStore + CredentialWriter + TokenStore + Clone + 'static {}
+pub trait Store:
+    CredentialStore + CredentialWriter + TokenStore + ReceiptStore + Clone + 'static
+{
+}
 
-impl<S: CredentialStore + CredentialWriter + TokenStore + Clone + 'static> Store for S {}
+impl<S: CredentialStore + CredentialWriter + TokenStore + ReceiptStore + Clone + 'static> Store
+    for S
+{
+}
 
 /// Every route, in the order `app` destructures them: a route added here
 /// and not routed there does not compile.

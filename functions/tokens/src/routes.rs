@@ -1,11 +1,12 @@
 //! The handlers: extract → domain → store → response.
 
 use app_upgrade::ApiError;
-use app_upgrade::auth::authenticate_request;
+use app_upgrade::auth::{authenticate_request, bearer_token};
 use app_upgrade::domain::{
-    IssuedPat, PatRecord, Scopes, Timestamp, TokenId, issue_pat, reissue_pat,
+    Answer, IssuedPat, PatRecord, ReceiptScope, Scopes, Timestamp, TokenId, issue_pat, reissue_pat,
 };
-use app_upgrade::http::{JsonBody, json};
+use app_upgrade::http::idempotency::{json_answer, respond};
+use app_upgrade::http::{IdempotencyHeader, JsonBody, idempotent, json};
 use app_upgrade::store::TokenSummary;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +61,11 @@ struct IssuedView<'a> {
     token: &'a str,
 }
 
-fn issued(pat: &IssuedPat) -> Response {
+fn issued(pat: &IssuedPat) -> Result<Response, ApiError> {
+    respond(&issued_answer(pat)?)
+}
+
+fn issued_answer(pat: &IssuedPat) -> Result<Answer, ApiError> {
     let PatRecord {
         token_id,
         name,
@@ -69,7 +74,7 @@ fn issued(pat: &IssuedPat) -> Response {
         expires_at,
         ..
     } = &pat.record;
-    json(
+    json_answer(
         StatusCode::CREATED,
         &IssuedView {
             id: token_id,
@@ -103,7 +108,7 @@ pub async fn create_token<S: Store>(
     .map_err(no_randomness)?;
     store.create_pat(&pat).await?;
     tracing::info!(token_id = %pat.record.token_id, "token created");
-    Ok(issued(&pat))
+    issued(&pat)
 }
 
 pub async fn list_tokens<S: Store>(
@@ -139,19 +144,36 @@ pub async fn revoke_token<S: Store>(
 }
 
 /// Authenticated by the PAT being rotated, not by an account session.
+///
+/// With an `Idempotency-Key`, the answer (the new token) is kept sealed for
+/// the old token's holder, and a retry is answered from it before
+/// authentication, which no longer accepts the old token once it is rotated.
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
+    key: IdempotencyHeader,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let principal = authenticate_request(&store, &headers, now).await?;
-    let old = &principal.token;
-    let pat = reissue_pat(old, now).map_err(no_randomness)?;
-    store.rotate_token(&principal.hash, old, &pat).await?;
-    tracing::info!(
-        old_token_id = %old.token_id,
-        token_id = %pat.record.token_id,
-        "token rotated"
-    );
-    Ok(issued(&pat))
+    // A malformed token gets its 401 from the authentication below.
+    let once = bearer_token(&headers).ok().and_then(|old| {
+        key.once(ReceiptScope::Rotation(old.hash()), b"", now)
+            .map(|once| once.sealed_for(old))
+    });
+    idempotent(&store, once.as_ref(), || async {
+        let principal = authenticate_request(&store, &headers, now).await?;
+        let old = &principal.token;
+        let pat = reissue_pat(old, now).map_err(no_randomness)?;
+        let answer = issued_answer(&pat)?;
+        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        store
+            .rotate_token(&principal.hash, old, &pat, receipt.as_ref())
+            .await?;
+        tracing::info!(
+            old_token_id = %old.token_id,
+            token_id = %pat.record.token_id,
+            "token rotated"
+        );
+        Ok(answer)
+    })
+    .await
 }

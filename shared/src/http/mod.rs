@@ -1,6 +1,7 @@
 //! HTTP glue shared by the three functions: tracing set-up, the JSON
 //! fallback for unknown routes, and helpers to run an axum app on Lambda.
 
+pub mod idempotency;
 pub mod json_body;
 pub mod route;
 
@@ -16,6 +17,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::ApiError;
 
+pub use idempotency::{IdempotencyHeader, Once, idempotent};
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
 pub use route::Route;
 

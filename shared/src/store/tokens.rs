@@ -4,7 +4,9 @@
 
 use std::future::Future;
 
-use crate::domain::{IssuedPat, PatRecord, Scopes, SecretHash, Timestamp, TokenId, UserId};
+use crate::domain::{
+    IssuedPat, PatRecord, Receipt, Scopes, SecretHash, Timestamp, TokenId, UserId,
+};
 
 use super::StoreError;
 
@@ -43,11 +45,13 @@ pub trait TokenStore: Send + Sync {
     /// Replaces the live token `old` (found by `old_hash`) with `new` in one
     /// transaction: there is never a moment with neither or both valid.
     /// `Conflict` when `old` is gone already (revoked, or rotated by a
-    /// concurrent request).
+    /// concurrent request). `receipt` (the sealed idempotency receipt) is
+    /// stored in the same transaction.
     fn rotate_token(
         &self,
         old_hash: &SecretHash,
         old: &PatRecord,
         new: &IssuedPat,
+        receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

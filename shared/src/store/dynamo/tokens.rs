@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::credentials::{AccountTokenItem, pat_puts};
+use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
 use super::transact::{Condition, delete, transact};
 use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all};
-use crate::domain::{IssuedPat, PatRecord, SecretHash, Timestamp, TokenId, UserId};
+use crate::domain::{IssuedPat, PatRecord, Receipt, SecretHash, Timestamp, TokenId, UserId};
 use crate::store::keys;
 use crate::store::{StoreError, TokenStore, TokenSummary};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -129,6 +130,7 @@ impl TokenStore for DynamoStore {
         old_hash: &SecretHash,
         old: &PatRecord,
         new: &IssuedPat,
+        receipt: Option<&Receipt>,
     ) -> Result<(), StoreError> {
         let table = &self.tokens_table;
         let mut items = vec![
@@ -141,8 +143,12 @@ impl TokenStore for DynamoStore {
         let lock = Condition::new("attribute_not_exists(pk) OR tokenId = :old")
             .with_s(":old", old.token_id.to_string());
         items.extend(pat_puts(table, new, lock)?);
-        transact(&self.client, items)
-            .await
-            .map_err(|failed| failed.conflict_as("the token was revoked or rotated concurrently"))
+        let at = with_receipt(table, &mut items, receipt)?;
+        transact(&self.client, items).await.map_err(|failed| {
+            if receipt_in_flight(&failed, at) {
+                return failed.conflict_as(IN_FLIGHT);
+            }
+            failed.conflict_as("the token was revoked or rotated concurrently")
+        })
     }
 }

@@ -1,0 +1,220 @@
+//! `Idempotency-Key` on writes: a retry with the same key and the same
+//! request gets the first answer again (marked `Idempotent-Replayed: true`)
+//! instead of a second write; the same key with another request is a 422; a
+//! key whose first request is still being written is a 409.
+//!
+//! Only completed writes leave a receipt (in their own transaction): errors,
+//! validation 400s included, are answered afresh on a retry; they repeat
+//! deterministically, or (409, 503) a retry is what the client should do.
+
+use std::future::Future;
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use crate::domain::idempotency::{RETENTION_DAYS, open, seal};
+use crate::domain::{
+    Answer, Fingerprint, IdempotencyKey, PlainSecret, Receipt, ReceiptScope, Recorded, Timestamp,
+};
+use crate::error::ApiError;
+use crate::store::ReceiptStore;
+use crate::store::keys;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+/// The request's `Idempotency-Key` (400 when malformed or repeated; the
+/// error never echoes it), with what identifies the request apart from its
+/// body. Extract it after authentication.
+pub struct IdempotencyHeader {
+    key: Option<IdempotencyKey>,
+    method: String,
+    target: String,
+}
+
+/// The `Idempotency-Key` header, parsed.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::bad_request(
+            "send at most one Idempotency-Key header",
+        ));
+    }
+    IdempotencyKey::parse(value.as_bytes())
+        .map(Some)
+        .map_err(|why| ApiError::bad_request(format!("Idempotency-Key {why}")))
+}
+
+impl<S: Sync> FromRequestParts<S> for IdempotencyHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Self {
+            key: idempotency_key(&parts.headers)?,
+            method: parts.method.to_string(),
+            target: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+        })
+    }
+}
+
+impl IdempotencyHeader {
+    /// The keyed write this request is, if it carries a key; `body` is the
+    /// request body as the handler received it.
+    pub fn once(&self, scope: ReceiptScope, body: &[u8], now: Timestamp) -> Option<Once> {
+        self.key.map(|key| Once {
+            scope,
+            key,
+            fingerprint: Fingerprint::of(&self.method, &self.target, body),
+            sealed_for: None,
+            now,
+        })
+    }
+}
+
+/// A write made under an `Idempotency-Key`.
+pub struct Once {
+    scope: ReceiptScope,
+    key: IdempotencyKey,
+    fingerprint: Fingerprint,
+    sealed_for: Option<PlainSecret>,
+    now: Timestamp,
+}
+
+impl Once {
+    /// Keeps the answer sealed for `old`'s holder (the answer holds a secret).
+    pub fn sealed_for(self, old: PlainSecret) -> Self {
+        Self {
+            sealed_for: Some(old),
+            ..self
+        }
+    }
+
+    /// The receipt to store with the write that answers `answer`.
+    pub fn receipt(&self, answer: &Answer) -> Result<Receipt, ApiError> {
+        let recorded = match &self.sealed_for {
+            None => Recorded::Plain(answer.clone()),
+            Some(old) => Recorded::Sealed(
+                seal(answer, old, &self.key, self.context().as_bytes())
+                    .map_err(|e| ApiError::internal(&e))?,
+            ),
+        };
+        Ok(Receipt {
+            scope: self.scope.clone(),
+            key: self.key,
+            fingerprint: self.fingerprint,
+            answer: recorded,
+            expires_at: self.now.plus_days(RETENTION_DAYS),
+        })
+    }
+
+    /// What a sealed answer is bound to: its record's key.
+    fn context(&self) -> String {
+        let key = keys::receipt(&self.scope, &self.key);
+        format!("{}/{}", key.pk, key.sk)
+    }
+
+    /// The stored answer again, or 422 if `found` was another request's.
+    fn replay(&self, found: Receipt) -> Result<Response, ApiError> {
+        if found.fingerprint != self.fingerprint {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "this Idempotency-Key was already used with a different request; \
+                 use a new key for a new request",
+            ));
+        }
+        let answer = match found.answer {
+            Recorded::Plain(answer) => answer,
+            Recorded::Sealed(sealed) => match &self.sealed_for {
+                Some(old) => open(&sealed, old, &self.key, self.context().as_bytes())
+                    .map_err(|e| ApiError::internal(&e))?,
+                None => return Err(ApiError::internal(&"a sealed receipt without its secret")),
+            },
+        };
+        let mut response = respond(&answer)?;
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+        Ok(response)
+    }
+
+    /// The receipt already stored under this key, as a replay (or 422).
+    pub async fn replay_stored<S: ReceiptStore>(
+        &self,
+        store: &S,
+    ) -> Result<Option<Response>, ApiError> {
+        match store.get_receipt(&self.scope, &self.key, self.now).await? {
+            Some(found) => self.replay(found).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// An answer as a response: JSON body unless empty, `Location` if any.
+pub fn respond(answer: &Answer) -> Result<Response, ApiError> {
+    let status = StatusCode::from_u16(answer.status).map_err(|e| ApiError::internal(&e))?;
+    let mut response = if answer.body.is_empty() {
+        status.into_response()
+    } else {
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            answer.body.clone(),
+        )
+            .into_response()
+    };
+    if let Some(location) = &answer.location {
+        let location = HeaderValue::try_from(location).map_err(|e| ApiError::internal(&e))?;
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// A JSON answer with `status`.
+pub fn json_answer<T: serde::Serialize>(status: StatusCode, body: &T) -> Result<Answer, ApiError> {
+    Ok(Answer {
+        status: status.as_u16(),
+        location: None,
+        body: serde_json::to_string(body).map_err(|e| ApiError::internal(&e))?,
+    })
+}
+
+/// Runs `write` (which stores `once`'s receipt with its change) unless a
+/// receipt for the key exists, in which case its answer is replayed. A
+/// keyed write that fails with 404 or 409 may have lost to its own retry
+/// (the same key, committed meanwhile): the receipt is read again then, and
+/// replayed if it is there.
+pub async fn idempotent<S, F, Fut>(
+    store: &S,
+    once: Option<&Once>,
+    write: F,
+) -> Result<Response, ApiError>
+where
+    S: ReceiptStore,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Answer, ApiError>>,
+{
+    let Some(once) = once else {
+        return respond(&write().await?);
+    };
+    if let Some(replay) = once.replay_stored(store).await? {
+        return Ok(replay);
+    }
+    match write().await {
+        Ok(answer) => respond(&answer),
+        Err(err) if matches!(err.status(), StatusCode::NOT_FOUND | StatusCode::CONFLICT) => {
+            match once.replay_stored(store).await? {
+                Some(replay) => Ok(replay),
+                None => Err(err),
+            }
+        }
+        Err(err) => Err(err),
+    }
+}
