@@ -396,7 +396,10 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
             "versions",
             grants(&[
                 // PutItem: Idempotency-Key receipts (IDEMPOTENCY#… only).
-                (&["GetItem", "UpdateItem", "PutItem"], tables::TOKENS.logical_id),
+                (
+                    &["GetItem", "UpdateItem", "PutItem"],
+                    tables::TOKENS.logical_id,
+                ),
                 (&versions_rw, tables::VERSIONS.logical_id),
             ]),
         ),
