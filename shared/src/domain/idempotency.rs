@@ -22,6 +22,9 @@ pub const RETENTION_DAYS: i64 = 1;
 /// Longest key accepted; the aau CLI sends 32 hex characters.
 pub const MAX_KEY_LEN: usize = 255;
 
+const INVALID_KEY: Invalid =
+    Invalid("must be 1 to 255 printable ASCII characters, without spaces at either end");
+
 /// An `Idempotency-Key` as kept: its SHA-256 only.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey([u8; 32]);
@@ -33,22 +36,27 @@ impl fmt::Debug for IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    /// A header value: 1 to [`MAX_KEY_LEN`] printable ASCII characters, bare
-    /// or as a structured-field string (`"…"`, as the draft writes it).
+    /// A header value: 1 to [`MAX_KEY_LEN`] printable ASCII characters, not
+    /// starting or ending with a space (`openapi.yaml`'s pattern). A value
+    /// in quotes (a structured-field string, as the draft writes it) is the
+    /// same key as its content.
     pub fn parse(value: &[u8]) -> Result<Self, Invalid> {
-        let invalid = Invalid("must be 1 to 255 printable ASCII characters");
-        let trimmed = value.trim_ascii();
-        let bare = trimmed
-            .strip_prefix(b"\"")
-            .and_then(|v| v.strip_suffix(b"\""))
-            .unwrap_or(trimmed);
-        if bare.is_empty()
-            || bare.len() > MAX_KEY_LEN
-            || !bare.iter().all(|b| (0x20..0x7f).contains(b))
+        let printable = |b: &u8| (0x20..0x7f).contains(b);
+        let (Some(first), Some(last)) = (value.first(), value.last()) else {
+            return Err(INVALID_KEY);
+        };
+        if value.len() > MAX_KEY_LEN
+            || *first == b' '
+            || *last == b' '
+            || !value.iter().all(printable)
         {
-            return Err(invalid);
+            return Err(INVALID_KEY);
         }
-        Ok(Self(Sha256::digest(bare).into()))
+        let key = match value {
+            [b'"', inner @ .., b'"'] if !inner.is_empty() => inner,
+            _ => value,
+        };
+        Ok(Self(Sha256::digest(key).into()))
     }
 
     pub fn to_hex(&self) -> String {
@@ -195,10 +203,18 @@ mod tests {
 
     #[test]
     fn keys_parse_bare_or_quoted_and_hash() {
-        let bare = IdempotencyKey::parse(b" abc-123 ").expect("valid");
-        assert_eq!(bare, IdempotencyKey::parse(b"\"abc-123\"").expect("valid"));
+        let bare = IdempotencyKey::parse(b"abc 123").expect("valid");
+        assert_eq!(bare, IdempotencyKey::parse(b"\"abc 123\"").expect("valid"));
         assert_ne!(bare, IdempotencyKey::parse(b"abc-124").expect("valid"));
-        for bad in [&b""[..], b"\"\"", b"caf\xc3\xa9", b"a\tb", &[b'k'; 256]] {
+        assert!(IdempotencyKey::parse(b"\"\"").is_ok(), "two quotes, a key");
+        for bad in [
+            &b""[..],
+            b" a",
+            b"a ",
+            b"caf\xc3\xa9",
+            b"a\tb",
+            &[b'k'; 256],
+        ] {
             assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?}");
         }
         assert!(IdempotencyKey::parse(&[b'k'; 255]).is_ok());
