@@ -655,6 +655,21 @@ async fn a_rotation_whose_answer_was_lost_gives_the_same_new_token_and_keeps_it_
     }
     assert_eq!(found, 1, "one rotation receipt");
 
+    // The new token has been used: from now on the old one is worth
+    // nothing, the same retry is refused like any use of it, and its
+    // receipt is deleted.
+    let late = send(&tokens, rotate(Some("rotate-run-42"))).await;
+    assert_eq!(late.status, StatusCode::UNAUTHORIZED, "{:?}", late.json);
+    let receipts = scan(fx.store.client(), fx.store.tokens_table())
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_s().is_ok_and(|sk| sk.starts_with("ROTATION#")))
+        .count();
+    assert_eq!(
+        receipts, 0,
+        "the receipt is gone once the new token is used"
+    );
+
     // Another token with the same key finds nothing of it.
     let stranger = new_token(&fx.store, &fx.user, "other", &[Scope::VersionsRead])
         .await

@@ -3,11 +3,12 @@
 use app_upgrade::ApiError;
 use app_upgrade::auth::{authenticate_request, bearer_token};
 use app_upgrade::domain::{
-    Answer, IssuedPat, PatRecord, ReceiptScope, Scopes, Timestamp, TokenId, issue_pat, reissue_pat,
+    Answer, IssuedPat, PatRecord, PlainSecret, ReceiptScope, Scopes, SecretKind, Timestamp,
+    TokenId, issue_pat, reissue_pat,
 };
 use app_upgrade::http::idempotency::{json_answer, respond};
-use app_upgrade::http::{IdempotencyHeader, JsonBody, idempotent, json};
-use app_upgrade::store::TokenSummary;
+use app_upgrade::http::{IdempotencyHeader, JsonBody, idempotent_unless, json};
+use app_upgrade::store::{Credential, TokenSummary};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
@@ -148,6 +149,9 @@ pub async fn revoke_token<S: Store>(
 /// With an `Idempotency-Key`, the answer (the new token) is kept sealed for
 /// the old token's holder, and a retry is answered from it before
 /// authentication, which no longer accepts the old token once it is rotated.
+/// Only until the new token is first used: from then on the old token is
+/// worth nothing, and a retry is authenticated (and refused) like any other
+/// use of it.
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
     key: IdempotencyHeader,
@@ -159,7 +163,23 @@ pub async fn rotate_token<S: Store>(
         key.once(ReceiptScope::Rotation(old.hash()), b"", now)
             .map(|once| once.sealed_for(old))
     });
-    idempotent(&store, once.as_ref(), || async {
+    let stale = |answer: &Answer| {
+        let issued = serde_json::from_str::<serde_json::Value>(&answer.body)
+            .ok()
+            .and_then(|body| PlainSecret::parse(SecretKind::Pat, body["token"].as_str()?).ok());
+        let store = &store;
+        async move {
+            let Some(issued) = issued else {
+                return Ok(true);
+            };
+            let unused = matches!(
+                store.get_credential(&issued.hash()).await?,
+                Some(Credential::Pat(record)) if record.last_used_at.is_none()
+            );
+            Ok(!unused)
+        }
+    };
+    idempotent_unless(&store, once.as_ref(), stale, || async {
         let principal = authenticate_request(&store, &headers, now).await?;
         let old = &principal.token;
         let pat = reissue_pat(old, now).map_err(no_randomness)?;

@@ -121,8 +121,12 @@ impl Once {
         format!("{}/{}", key.pk, key.sk)
     }
 
-    /// The stored answer again, or 422 if `found` was another request's.
-    fn replay(&self, found: Receipt) -> Result<Response, ApiError> {
+    /// The answer stored under this key for this request, opened; 422 if
+    /// the key was used with another request.
+    pub async fn stored<S: ReceiptStore>(&self, store: &S) -> Result<Option<Answer>, ApiError> {
+        let Some(found) = store.get_receipt(&self.scope, &self.key, self.now).await? else {
+            return Ok(None);
+        };
         if found.fingerprint != self.fingerprint {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -130,31 +134,30 @@ impl Once {
                  use a new key for a new request",
             ));
         }
-        let answer = match found.answer {
-            Recorded::Plain(answer) => answer,
+        match found.answer {
+            Recorded::Plain(answer) => Ok(Some(answer)),
             Recorded::Sealed(sealed) => match &self.sealed_for {
                 Some(old) => open(&sealed, old, &self.key, self.context().as_bytes())
-                    .map_err(|e| ApiError::internal(&e))?,
-                None => return Err(ApiError::internal(&"a sealed receipt without its secret")),
+                    .map(Some)
+                    .map_err(|e| ApiError::internal(&e)),
+                None => Err(ApiError::internal(&"a sealed receipt without its secret")),
             },
-        };
-        let mut response = respond(&answer)?;
-        response
-            .headers_mut()
-            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-        Ok(response)
-    }
-
-    /// The receipt already stored under this key, as a replay (or 422).
-    pub async fn replay_stored<S: ReceiptStore>(
-        &self,
-        store: &S,
-    ) -> Result<Option<Response>, ApiError> {
-        match store.get_receipt(&self.scope, &self.key, self.now).await? {
-            Some(found) => self.replay(found).map(Some),
-            None => Ok(None),
         }
     }
+
+    /// Removes this key's receipt: its answer must not be given again.
+    pub async fn forget<S: ReceiptStore>(&self, store: &S) -> Result<(), ApiError> {
+        Ok(store.delete_receipt(&self.scope, &self.key).await?)
+    }
+}
+
+/// A stored answer given again, marked as such.
+fn replayed(answer: &Answer) -> Result<Response, ApiError> {
+    let mut response = respond(answer)?;
+    response
+        .headers_mut()
+        .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    Ok(response)
 }
 
 /// An answer as a response: JSON body unless empty, `Location` if any.
@@ -201,17 +204,46 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Answer, ApiError>>,
 {
+    idempotent_unless(store, once, |_| std::future::ready(Ok(false)), write).await
+}
+
+/// [`idempotent`], except that a stored answer for which `stale` says yes
+/// is forgotten instead of replayed, and the request is served as if it
+/// carried no receipt.
+pub async fn idempotent_unless<S, V, VFut, F, Fut>(
+    store: &S,
+    once: Option<&Once>,
+    stale: V,
+    write: F,
+) -> Result<Response, ApiError>
+where
+    S: ReceiptStore,
+    V: Fn(&Answer) -> VFut,
+    VFut: Future<Output = Result<bool, ApiError>>,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Answer, ApiError>>,
+{
     let Some(once) = once else {
         return respond(&write().await?);
     };
-    if let Some(replay) = once.replay_stored(store).await? {
-        return Ok(replay);
+    let replay = async |once: &Once| -> Result<Option<Response>, ApiError> {
+        let Some(answer) = once.stored(store).await? else {
+            return Ok(None);
+        };
+        if stale(&answer).await? {
+            once.forget(store).await?;
+            return Ok(None);
+        }
+        replayed(&answer).map(Some)
+    };
+    if let Some(response) = replay(once).await? {
+        return Ok(response);
     }
     match write().await {
         Ok(answer) => respond(&answer),
         Err(err) if matches!(err.status(), StatusCode::NOT_FOUND | StatusCode::CONFLICT) => {
-            match once.replay_stored(store).await? {
-                Some(replay) => Ok(replay),
+            match replay(once).await? {
+                Some(response) => Ok(response),
                 None => Err(err),
             }
         }

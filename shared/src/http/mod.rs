@@ -17,7 +17,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::ApiError;
 
-pub use idempotency::{IdempotencyHeader, Once, idempotent};
+pub use idempotency::{IdempotencyHeader, Once, idempotent, idempotent_unless};
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
 pub use route::Route;
 

@@ -19,4 +19,11 @@ pub trait ReceiptStore: Send + Sync {
         key: &IdempotencyKey,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Receipt>, StoreError>> + Send;
+
+    /// Removes the receipt of `key` in `scope`, if any.
+    fn delete_receipt(
+        &self,
+        scope: &ReceiptScope,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -111,4 +111,19 @@ impl ReceiptStore for DynamoStore {
             expires_at: item.expires_at,
         }))
     }
+
+    async fn delete_receipt(
+        &self,
+        scope: &ReceiptScope,
+        key: &IdempotencyKey,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tokens_table)
+            .set_key(Some(key_item(&keys::receipt(scope, key))))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
 }
