@@ -807,3 +807,63 @@ fn the_versions_function_can_put_only_receipts_in_the_tokens_table() {
         Some(vec![format!("{RECEIPT_PK_PREFIX}*").as_str()])
     );
 }
+
+/// A malformed key is a 400, but only for a caller with a well-formed
+/// token: without one, the answer is the usual 401 and says nothing of the
+/// key.
+#[tokio::test]
+async fn a_bad_key_is_a_400_only_after_authentication() {
+    let fx = Fixture::new().await;
+    let versions = versions::app(fx.store.clone());
+    let tokens = tokens::app(fx.store.clone());
+    let bad = "bad key ";
+    let anonymous = |method: Method, uri: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("idempotency-key", bad)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body(&fx, "8.0.0").to_string()))
+            .expect("request")
+    };
+    for (app, request) in [
+        (&versions, anonymous(Method::POST, &fx.collection())),
+        (&tokens, anonymous(Method::POST, ROTATE)),
+    ] {
+        let reply = send(app, request).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{:?}", reply.json);
+        assert!(
+            !reply.json["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Idempotency")
+        );
+    }
+    let authenticated = [
+        (
+            &versions,
+            keyed(
+                Method::POST,
+                &fx.collection(),
+                &fx.rw_token,
+                Some(bad),
+                Some(&body(&fx, "8.0.0")),
+            ),
+        ),
+        (
+            &tokens,
+            keyed(Method::POST, ROTATE, &fx.read_token, Some(bad), None),
+        ),
+    ];
+    for (app, request) in authenticated {
+        let reply = send(app, request).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.json);
+        assert!(
+            reply.json["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Idempotency-Key")
+        );
+    }
+    assert!(versions_stored(&fx.store).await.is_empty());
+}

@@ -154,15 +154,15 @@ pub async fn revoke_token<S: Store>(
 /// use of it.
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
-    key: IdempotencyHeader,
+    key: Result<IdempotencyHeader, ApiError>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    // A malformed token gets its 401 from the authentication below.
-    let once = bearer_token(&headers).ok().and_then(|old| {
-        key.once(ReceiptScope::Rotation(old.hash()), b"", now)
-            .map(|once| once.sealed_for(old))
-    });
+    // A caller without a well-formed token hears nothing about its key.
+    let old = bearer_token(&headers)?;
+    let once = key?
+        .once(ReceiptScope::Rotation(old.hash()), b"", now)
+        .map(|once| once.sealed_for(old));
     let stale = |answer: &Answer| {
         let issued = serde_json::from_str::<serde_json::Value>(&answer.body)
             .ok()
