@@ -620,12 +620,14 @@ const OUTSIDE_DYNAMODB: Duration = Duration::from_millis(500);
 
 /// Sequential DynamoDB calls on a function's longest ordinary path: a cold
 /// check (key lookup, index query); a version update (credential, access,
-/// version, transaction); a token rotation or listing (two). If DynamoDB is
-/// slow rather than down, each may take up to the operation timeout.
+/// version, transaction; an `Idempotency-Key` adds no call); a token
+/// rotation with an `Idempotency-Key` (its receipt, credential,
+/// transaction). If DynamoDB is slow rather than down, each may take up to
+/// the operation timeout.
 const SEQUENTIAL_CALLS: &[(&str, u32)] = &[
     ("CheckFunction", 2),
     ("VersionsFunction", 4),
-    ("TokensFunction", 2),
+    ("TokensFunction", 3),
 ];
 
 /// The SDK's deadlines fit inside the function timeouts of `template.yaml`,

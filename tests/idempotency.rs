@@ -723,9 +723,8 @@ async fn concurrent_rotations_with_one_key_rotate_once() {
     }
 }
 
-/// The cost the closing note quotes: DynamoDB calls of a plain and a keyed
-/// create (the keyed one's transaction holds one more item), and of a
-/// replay. Prints the figures; asserts the call counts.
+/// What a key costs: DynamoDB calls of a plain and a keyed create, and of
+/// a replay. Prints the figures; asserts the call counts.
 #[tokio::test]
 async fn what_an_idempotent_create_costs() {
     let fx = Fixture::new().await;
@@ -760,14 +759,15 @@ async fn what_an_idempotent_create_costs() {
         figures.push((name, counting.calls() - before));
     }
     println!("DynamoDB calls per request: {figures:?}");
-    // Auth GetItem + access BatchGetItem, then: the transaction; a receipt
-    // GetItem before it; only the receipt GetItem on a replay.
+    // Auth GetItem + access BatchGetItem + the transaction (the keyed one
+    // holds one more item, the receipt); a replay's transaction fails on
+    // the receipt, which is read then.
     assert_eq!(
         figures,
         [
             ("plain create", 3),
-            ("keyed create", 4),
-            ("keyed replay", 3)
+            ("keyed create", 3),
+            ("keyed replay", 4)
         ]
     );
     let receipt = counting

@@ -189,11 +189,16 @@ pub fn json_answer<T: serde::Serialize>(status: StatusCode, body: &T) -> Result<
     })
 }
 
-/// Runs `write` (which stores `once`'s receipt with its change) unless a
-/// receipt for the key exists, in which case its answer is replayed. A
-/// keyed write that fails with 404 or 409 may have lost to its own retry
-/// (the same key, committed meanwhile): the receipt is read again then, and
-/// replayed if it is there.
+/// Runs `write`, which stores `once`'s receipt in its own transaction.
+///
+/// Optimistic: the receipt is not read first. Every keyed write puts its
+/// receipt on the condition that no live one exists, so a write under a key
+/// already answered cannot succeed; it fails as a lost race does, with 404
+/// (a retried delete finds the version gone) or 409 (a retried create finds
+/// its identity taken, an update its receipt). Only then is the receipt
+/// read, and its answer replayed (or 422 for another request). A first
+/// attempt, the common case, costs no extra call: one more item in its
+/// transaction.
 pub async fn idempotent<S, F, Fut>(
     store: &S,
     once: Option<&Once>,
@@ -204,12 +209,30 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Answer, ApiError>>,
 {
-    idempotent_unless(store, once, |_| std::future::ready(Ok(false)), write).await
+    let Some(once) = once else {
+        return respond(&write().await?);
+    };
+    match write().await {
+        Ok(answer) => respond(&answer),
+        Err(err) if lost_to_a_receipt(&err) => match once.stored(store).await? {
+            Some(answer) => replayed(&answer),
+            None => Err(err),
+        },
+        Err(err) => Err(err),
+    }
 }
 
-/// [`idempotent`], except that a stored answer for which `stale` says yes
-/// is forgotten instead of replayed, and the request is served as if it
-/// carried no receipt.
+/// How a keyed write fails when its key was answered already (or is being
+/// answered by a concurrent request).
+fn lost_to_a_receipt(err: &ApiError) -> bool {
+    matches!(err.status(), StatusCode::NOT_FOUND | StatusCode::CONFLICT)
+}
+
+/// For a write that cannot be retried as such once it happened (a rotation
+/// revokes the credential its retry comes with): the receipt is read first
+/// and its answer replayed, unless `stale` says it must no longer be given,
+/// in which case it is forgotten and the request served as if it had none.
+/// Otherwise as [`idempotent`].
 pub async fn idempotent_unless<S, V, VFut, F, Fut>(
     store: &S,
     once: Option<&Once>,
@@ -241,12 +264,10 @@ where
     }
     match write().await {
         Ok(answer) => respond(&answer),
-        Err(err) if matches!(err.status(), StatusCode::NOT_FOUND | StatusCode::CONFLICT) => {
-            match replay(once).await? {
-                Some(response) => Ok(response),
-                None => Err(err),
-            }
-        }
+        Err(err) if lost_to_a_receipt(&err) => match replay(once).await? {
+            Some(response) => Ok(response),
+            None => Err(err),
+        },
         Err(err) => Err(err),
     }
 }
