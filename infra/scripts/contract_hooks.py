@@ -6,6 +6,7 @@ none of them changes what a check accepts.
 
 import os
 import re
+import uuid
 
 import schemathesis
 
@@ -44,6 +45,7 @@ def before_call(ctx, case, kwargs):
 # The Idempotency-Key pattern of openapi.yaml.
 IDEMPOTENCY_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
 _calls = {"n": 0}
+_RUN = uuid.uuid4().hex
 
 
 def _unique_idempotency_key(headers):
@@ -52,10 +54,12 @@ def _unique_idempotency_key(headers):
     # reused with another request 422 and replays one reused with the same
     # request, as it should (tests/idempotency.rs). Each call gets a key of
     # its own, still matching the pattern; an invalid key stays invalid.
+    # The suffix is unique across runs too: contract.sh runs Schemathesis
+    # more than once against one stack, and receipts last 24 hours.
     key = headers.get("Idempotency-Key")
     if isinstance(key, str) and IDEMPOTENCY_KEY.fullmatch(key):
         _calls["n"] += 1
-        suffix = f"-{_calls['n']}"
+        suffix = f"-{_RUN}-{_calls['n']}"
         headers["Idempotency-Key"] = key[: 255 - len(suffix)] + suffix
 
 

@@ -2,7 +2,8 @@
 //! retries (see [`crate::domain::idempotency`]). They are written by the
 //! writes themselves (each write method takes an `Option<&Receipt>` and puts
 //! it in its own transaction), so a receipt exists exactly when its write
-//! happened; this trait only reads them.
+//! happened; this trait reads them, and removes one whose answer must not
+//! be given again.
 
 use std::future::Future;
 
