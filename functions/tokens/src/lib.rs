@@ -7,6 +7,7 @@ mod body;
 #[cfg(feature = "local-jwt")]
 pub mod local_jwt;
 mod page;
+mod replay;
 mod routes;
 
 pub use account::Account;

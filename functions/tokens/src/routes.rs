@@ -3,12 +3,11 @@
 use app_upgrade::ApiError;
 use app_upgrade::auth::{authenticate_request, bearer_token};
 use app_upgrade::domain::{
-    Answer, IssuedPat, PatRecord, PlainSecret, ReceiptScope, Scopes, SecretKind, Timestamp,
-    TokenId, issue_pat, reissue_pat,
+    Answer, IssuedPat, PatRecord, ReceiptScope, Scopes, Timestamp, TokenId, issue_pat, reissue_pat,
 };
 use app_upgrade::http::idempotency::{json_answer, respond};
 use app_upgrade::http::{IdempotencyHeader, JsonBody, idempotent_unless, json};
-use app_upgrade::store::{Credential, TokenSummary};
+use app_upgrade::store::TokenSummary;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
@@ -17,6 +16,7 @@ use serde::Serialize;
 use crate::Store;
 use crate::account::Account;
 use crate::body::{BODY_LIMIT, CreateToken};
+use crate::replay;
 
 /// A token as the owner sees it: never the secret or its hash.
 #[derive(Serialize)]
@@ -163,23 +163,8 @@ pub async fn rotate_token<S: Store>(
     let once = key?
         .once(ReceiptScope::Rotation(old.hash()), b"", now)
         .map(|once| once.sealed_for(old));
-    let stale = |answer: &Answer| {
-        let issued = serde_json::from_str::<serde_json::Value>(&answer.body)
-            .ok()
-            .and_then(|body| PlainSecret::parse(SecretKind::Pat, body["token"].as_str()?).ok());
-        let store = &store;
-        async move {
-            let Some(issued) = issued else {
-                return Ok(true);
-            };
-            let unused = matches!(
-                store.get_credential(&issued.hash()).await?,
-                Some(Credential::Pat(record)) if record.last_used_at.is_none()
-            );
-            Ok(!unused)
-        }
-    };
-    idempotent_unless(&store, once.as_ref(), stale, || async {
+    let spent = |answer: &Answer| replay::spent(&store, answer);
+    idempotent_unless(&store, once.as_ref(), spent, || async {
         let principal = authenticate_request(&store, &headers, now).await?;
         let old = &principal.token;
         let pat = reissue_pat(old, now).map_err(no_randomness)?;
