@@ -75,7 +75,10 @@ impl Rig {
         // The version every check looks for.
         let mut checked = version_record(&fx.project, APP, "1.0.0", "android", "production");
         checked.force_upgrade = true;
-        fx.store.create_version(&checked).await.expect("version");
+        fx.store
+            .create_version(&checked, None)
+            .await
+            .expect("version");
         Self {
             versions: versions::app(fx.store.clone()),
             tokens: tokens::app(fx.store.clone()),
@@ -103,7 +106,7 @@ impl Rig {
             "production",
         );
         self.store()
-            .create_version(&version)
+            .create_version(&version, None)
             .await
             .expect("version");
         let read = [Scope::VersionsRead];
@@ -487,7 +490,10 @@ async fn writes_cut_mid_flight_leave_no_half_applied_transaction() {
                 "android",
                 "production",
             );
-            rig.store().create_version(&record).await.expect("version");
+            rig.store()
+                .create_version(&record, None)
+                .await
+                .expect("version");
             versions.push(record.id);
         }
         for (k, id) in versions.iter().enumerate() {
@@ -614,9 +620,11 @@ const OUTSIDE_DYNAMODB: Duration = Duration::from_millis(500);
 
 /// Sequential DynamoDB calls on a function's longest ordinary path: a cold
 /// check (key lookup, index query); a version update (credential, access,
-/// version, transaction); a token creation (the account's teams, its live
-/// tokens, the transaction: three). If DynamoDB is
-/// slow rather than down, each may take up to the operation timeout.
+/// version, transaction; an `Idempotency-Key` adds no call); a token
+/// creation (the account's teams, its live tokens, the transaction); a
+/// token rotation with an `Idempotency-Key` (its receipt, credential,
+/// transaction). If DynamoDB is slow rather than down, each may take up to
+/// the operation timeout.
 const SEQUENTIAL_CALLS: &[(&str, u32)] = &[
     ("CheckFunction", 2),
     ("VersionsFunction", 4),

@@ -391,8 +391,11 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
         (
             "versions",
             grants(&[
+                // DeleteItem: a reused (rotated-away) secret revokes its token
+                // from any function. PutItem: Idempotency-Key receipts
+                // (IDEMPOTENCY#… only).
                 (
-                    &["GetItem", "UpdateItem", "DeleteItem"],
+                    &["GetItem", "UpdateItem", "DeleteItem", "PutItem"],
                     tables::TOKENS.logical_id,
                 ),
                 (&versions_rw, tables::VERSIONS.logical_id),

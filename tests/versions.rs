@@ -936,7 +936,7 @@ async fn store_round_trips_and_guards_revisions() {
     let fx = Fixture::new().await;
     let store = &fx.store;
     let v = record(&fx.project, "App", "1.0.0");
-    store.create_version(&v).await.expect("created");
+    store.create_version(&v, None).await.expect("created");
     assert_eq!(
         store.get_version(&fx.project, &v.id).await.expect("get"),
         Some(v.clone())
@@ -950,7 +950,10 @@ async fn store_round_trips_and_guards_revisions() {
         force_upgrade: true,
         ..v.clone()
     };
-    let stored = store.update_version(&v, &next).await.expect("updated");
+    let stored = store
+        .update_version(&v, &next, None)
+        .await
+        .expect("updated");
     assert_eq!(stored.revision, v.revision + 1);
     assert_eq!(
         store.get_version(&fx.project, &v.id).await.expect("get"),
@@ -958,19 +961,24 @@ async fn store_round_trips_and_guards_revisions() {
     );
 
     // A writer still holding the old revision loses, whatever it writes.
-    let stale = store.update_version(&v, &next).await;
+    let stale = store.update_version(&v, &next, None).await;
     assert!(
         matches!(&stale, Err(StoreError::Conflict(m)) if m.contains("concurrent")),
         "{stale:?}"
     );
-    let stale_delete = store.delete_version(&v).await;
+    let stale_delete = store.delete_version(&v, None).await;
     assert!(
         matches!(stale_delete, Err(StoreError::Conflict(_))),
         "{stale_delete:?}"
     );
 
-    assert!(store.delete_version(&stored).await.expect("deleted"));
-    assert!(!store.delete_version(&stored).await.expect("already gone"));
+    assert!(store.delete_version(&stored, None).await.expect("deleted"));
+    assert!(
+        !store
+            .delete_version(&stored, None)
+            .await
+            .expect("already gone")
+    );
     assert_eq!(
         store.get_version(&fx.project, &v.id).await.expect("get"),
         None
@@ -984,7 +992,7 @@ async fn store_round_trips_and_guards_revisions() {
     );
     // Only the versions' own items remain in the partition: none.
     store
-        .create_version(&record(&fx.project, "App", "1.0.0"))
+        .create_version(&record(&fx.project, "App", "1.0.0"), None)
         .await
         .expect("identity freed");
 }
@@ -996,7 +1004,7 @@ async fn concurrent_creates_of_one_identity_leave_exactly_one_record() {
     for _ in 0..24 {
         let store = fx.store.clone();
         let v = record(&fx.project, "Race App", "1.0.0");
-        tasks.spawn(async move { store.create_version(&v).await });
+        tasks.spawn(async move { store.create_version(&v, None).await });
     }
     let (mut won, mut conflicts) = (0, 0);
     while let Some(result) = tasks.join_next().await {

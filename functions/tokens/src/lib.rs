@@ -8,6 +8,7 @@ mod limits;
 #[cfg(feature = "local-jwt")]
 pub mod local_jwt;
 mod page;
+mod replay;
 mod routes;
 
 pub use account::Account;
@@ -16,7 +17,9 @@ pub use limits::{DEFAULT_MAX_TOKENS_PER_ACCOUNT, Limits};
 pub use page::{PAGE_ROUTES, PageConfig, page};
 
 use app_upgrade::http::{Route, no_store, with_fallbacks};
-use app_upgrade::store::{CredentialStore, CredentialWriter, DirectoryStore, TokenStore};
+use app_upgrade::store::{
+    CredentialStore, CredentialWriter, DirectoryStore, ReceiptStore, TokenStore,
+};
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
@@ -25,12 +28,19 @@ use axum::response::Response;
 /// What the function needs from the store; the directory only to learn
 /// whether an account is in any team.
 pub trait Store:
-    CredentialStore + CredentialWriter + TokenStore + DirectoryStore + Clone + 'static
+    CredentialStore + CredentialWriter + TokenStore + DirectoryStore + ReceiptStore + Clone + 'static
 {
 }
 
-impl<S: CredentialStore + CredentialWriter + TokenStore + DirectoryStore + Clone + 'static> Store
-    for S
+impl<
+    S: CredentialStore
+        + CredentialWriter
+        + TokenStore
+        + DirectoryStore
+        + ReceiptStore
+        + Clone
+        + 'static,
+> Store for S
 {
 }
 

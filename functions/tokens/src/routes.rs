@@ -1,11 +1,13 @@
 //! The handlers: extract → domain → store → response.
 
 use app_upgrade::ApiError;
-use app_upgrade::auth::authenticate_request;
+use app_upgrade::auth::{authenticate_request, bearer_token};
 use app_upgrade::domain::{
-    IssuedPat, PatRecord, Scopes, Timestamp, TokenId, UserId, issue_pat, reissue_pat,
+    Answer, IssuedPat, PatRecord, ReceiptScope, Scopes, Timestamp, TokenId, UserId, issue_pat,
+    reissue_pat,
 };
-use app_upgrade::http::{JsonBody, json};
+use app_upgrade::http::idempotency::{json_answer, respond};
+use app_upgrade::http::{IdempotencyHeader, JsonBody, idempotent_unless, json};
 use app_upgrade::store::TokenSummary;
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -17,6 +19,7 @@ use crate::Store;
 use crate::account::Account;
 use crate::body::{BODY_LIMIT, CreateToken};
 use crate::limits::Limits;
+use crate::replay;
 
 /// A token as the owner sees it: never the secret or its hash.
 #[derive(Serialize)]
@@ -62,7 +65,11 @@ struct IssuedView<'a> {
     token: &'a str,
 }
 
-fn issued(pat: &IssuedPat) -> Response {
+fn issued(pat: &IssuedPat) -> Result<Response, ApiError> {
+    respond(&issued_answer(pat)?)
+}
+
+fn issued_answer(pat: &IssuedPat) -> Result<Answer, ApiError> {
     let PatRecord {
         token_id,
         name,
@@ -71,7 +78,7 @@ fn issued(pat: &IssuedPat) -> Response {
         expires_at,
         ..
     } = &pat.record;
-    json(
+    json_answer(
         StatusCode::CREATED,
         &IssuedView {
             id: token_id,
@@ -108,7 +115,7 @@ pub async fn create_token<S: Store>(
     .map_err(no_randomness)?;
     store.create_pat(&pat).await?;
     tracing::info!(token_id = %pat.record.token_id, "token created");
-    Ok(issued(&pat))
+    issued(&pat)
 }
 
 /// Only a member of some team has a use for a token, and an account holds at
@@ -186,15 +193,36 @@ pub async fn revoke_all_tokens<S: Store>(
 }
 
 /// Authenticated by the PAT being rotated, not by an account session.
+///
+/// With an `Idempotency-Key`, the answer (the new token) is kept sealed for
+/// the old token's holder, and a retry is answered from it before
+/// authentication, which no longer accepts the old token once it is rotated.
+/// Only until the new token is first used: from then on the old token is
+/// worth nothing, and a retry is authenticated (and refused) like any other
+/// use of it.
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
+    key: Result<IdempotencyHeader, ApiError>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let principal = authenticate_request(&store, &headers, now).await?;
-    let old = &principal.token;
-    let pat = reissue_pat(old, now).map_err(no_randomness)?;
-    store.rotate_token(&principal.hash, old, &pat).await?;
-    tracing::info!(token_id = %old.token_id, "token rotated");
-    Ok(issued(&pat))
+    // A caller without a well-formed token hears nothing about its key.
+    let old = bearer_token(&headers)?;
+    let once = key?
+        .once(ReceiptScope::Rotation(old.hash()), b"", now)
+        .map(|once| once.sealed_for(old));
+    let spent = |answer: &Answer| replay::spent(&store, answer);
+    idempotent_unless(&store, once.as_ref(), spent, || async {
+        let principal = authenticate_request(&store, &headers, now).await?;
+        let old = &principal.token;
+        let pat = reissue_pat(old, now).map_err(no_randomness)?;
+        let answer = issued_answer(&pat)?;
+        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        store
+            .rotate_token(&principal.hash, old, &pat, receipt.as_ref())
+            .await?;
+        tracing::info!(token_id = %old.token_id, "token rotated");
+        Ok(answer)
+    })
+    .await
 }

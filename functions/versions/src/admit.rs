@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 
 use app_upgrade::ApiError;
 use app_upgrade::auth::authenticate_request;
-use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, VersionId};
+use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, UserId, VersionId};
 use app_upgrade::store::{CredentialStore, DirectoryStore};
 use axum::extract::{FromRequestParts, RawPathParams};
 use http::request::Parts;
@@ -42,6 +42,8 @@ impl RouteScope for Write {
 
 /// A caller admitted to a project: `/projects/{projectId}/versions`.
 pub struct ProjectAccess<Sc> {
+    /// The token's owner: whose `Idempotency-Key`s the request's is.
+    pub owner: UserId,
     pub team: TeamId,
     pub project: ProjectId,
     pub query: Query,
@@ -52,6 +54,7 @@ pub struct ProjectAccess<Sc> {
 /// `/projects/{projectId}/versions/{versionId}`. Whether that version exists
 /// is the route's business.
 pub struct VersionAccess<Sc> {
+    pub owner: UserId,
     pub team: TeamId,
     pub project: ProjectId,
     pub version: VersionId,
@@ -67,6 +70,7 @@ pub fn version_not_found() -> ApiError {
 }
 
 struct Admitted {
+    owner: UserId,
     team: TeamId,
     project: ProjectId,
     version: Option<VersionId>,
@@ -111,6 +115,7 @@ where
         return Err(project_not_found());
     }
     Ok(Admitted {
+        owner: principal.token.owner,
         team,
         project,
         version,
@@ -128,6 +133,7 @@ where
     async fn from_request_parts(parts: &mut Parts, store: &S) -> Result<Self, ApiError> {
         let admitted = admit(parts, store, Sc::SCOPE).await?;
         Ok(Self {
+            owner: admitted.owner,
             team: admitted.team,
             project: admitted.project,
             query: admitted.query,
@@ -146,6 +152,7 @@ where
     async fn from_request_parts(parts: &mut Parts, store: &S) -> Result<Self, ApiError> {
         let admitted = admit(parts, store, Sc::SCOPE).await?;
         Ok(Self {
+            owner: admitted.owner,
             team: admitted.team,
             project: admitted.project,
             // Only routed paths with `{versionId}` use this extractor.

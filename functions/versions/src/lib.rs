@@ -5,6 +5,8 @@
 //! access, see [`admit`]), then parse, domain, store, one response. Errors
 //! are [`ApiError`]s all the way. Every answer carries
 //! `Cache-Control: no-store`: it is per-token and may change at once.
+//! Writes honour `Idempotency-Key` ([`idempotent`]): the key belongs to the
+//! token's owner.
 
 pub mod admit;
 pub mod body;
@@ -12,13 +14,17 @@ pub mod listing;
 pub mod query;
 
 use app_upgrade::ApiError;
-use app_upgrade::domain::{Timestamp, VersionRecord};
-use app_upgrade::http::{JsonBody, Route, json, no_store, with_fallbacks};
-use app_upgrade::store::{CredentialStore, DirectoryStore, VersionStore};
+use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, VersionRecord};
+use app_upgrade::http::idempotency::json_answer;
+use app_upgrade::http::{
+    IdempotencyHeader, JsonBody, Route, idempotent, json, no_store, with_fallbacks,
+};
+use app_upgrade::store::versions::next_revision;
+use app_upgrade::store::{CredentialStore, DirectoryStore, ReceiptStore, VersionStore};
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use http::StatusCode;
 
 use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
 use crate::body::{Intent, VersionFields};
@@ -28,9 +34,15 @@ pub const COLLECTION_PATH: &str = "/api/v1/projects/{projectId}/versions";
 pub const ITEM_PATH: &str = "/api/v1/projects/{projectId}/versions/{versionId}";
 
 /// Everything the function reads and writes.
-pub trait Store: CredentialStore + DirectoryStore + VersionStore + Clone + 'static {}
+pub trait Store:
+    CredentialStore + DirectoryStore + VersionStore + ReceiptStore + Clone + 'static
+{
+}
 
-impl<S: CredentialStore + DirectoryStore + VersionStore + Clone + 'static> Store for S {}
+impl<S: CredentialStore + DirectoryStore + VersionStore + ReceiptStore + Clone + 'static> Store
+    for S
+{
+}
 
 /// Every route, in the order `app` destructures them: a route added here
 /// and not routed there does not compile.
@@ -74,45 +86,79 @@ async fn get_version<S: Store>(
 async fn create_version<S: Store>(
     State(store): State<S>,
     access: ProjectAccess<Write>,
+    header: IdempotencyHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let record = VersionFields::parse(&body, Intent::Create, &access.project)?
-        .into_new_record(access.project.clone(), Timestamp::now());
-    store.create_version(&record).await?;
-    // With `teamId`, so the URL works as is for a GET.
-    let location = format!(
-        "/api/v1/projects/{}/versions/{}?teamId={}",
-        record.project, record.id, access.team
+    let now = Timestamp::now();
+    let once = header.once(
+        ReceiptScope::Account(access.owner.clone()),
+        body.to_string().as_bytes(),
+        now,
     );
-    let mut response = json(StatusCode::CREATED, &record);
-    // Ids are ASCII by construction; a failure here would be a bug, not bad input.
-    let location = HeaderValue::try_from(location).map_err(|e| ApiError::internal(&e))?;
-    response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
+    idempotent(&store, once.as_ref(), || async {
+        let record = VersionFields::parse(&body, Intent::Create, &access.project)?
+            .into_new_record(access.project.clone(), now);
+        let mut answer = json_answer(StatusCode::CREATED, &record)?;
+        // With `teamId`, so the URL works as is for a GET.
+        answer.location = Some(format!(
+            "/api/v1/projects/{}/versions/{}?teamId={}",
+            record.project, record.id, access.team
+        ));
+        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        store.create_version(&record, receipt.as_ref()).await?;
+        Ok(answer)
+    })
+    .await
 }
 
 async fn update_version<S: Store>(
     State(store): State<S>,
     access: VersionAccess<Write>,
+    header: IdempotencyHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let fields = VersionFields::parse(&body, Intent::Update, &access.project)?;
-    let current = find(&store, &access).await?;
-    let next = fields.apply_to(&current, Timestamp::now());
-    let stored = store.update_version(&current, &next).await?;
-    Ok(json(StatusCode::OK, &stored))
+    let now = Timestamp::now();
+    let once = header.once(
+        ReceiptScope::Account(access.owner.clone()),
+        body.to_string().as_bytes(),
+        now,
+    );
+    idempotent(&store, once.as_ref(), || async {
+        let fields = VersionFields::parse(&body, Intent::Update, &access.project)?;
+        let current = find(&store, &access).await?;
+        let next = fields.apply_to(&current, now);
+        let answer = json_answer(StatusCode::OK, &next_revision(&current, &next))?;
+        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        store
+            .update_version(&current, &next, receipt.as_ref())
+            .await?;
+        Ok(answer)
+    })
+    .await
 }
 
 async fn delete_version<S: Store>(
     State(store): State<S>,
     access: VersionAccess<Write>,
+    header: IdempotencyHeader,
 ) -> Result<Response, ApiError> {
-    let current = find(&store, &access).await?;
-    if store.delete_version(&current).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(version_not_found())
-    }
+    let now = Timestamp::now();
+    let once = header.once(ReceiptScope::Account(access.owner.clone()), b"", now);
+    idempotent(&store, once.as_ref(), || async {
+        let current = find(&store, &access).await?;
+        let answer = Answer {
+            status: StatusCode::NO_CONTENT.as_u16(),
+            location: None,
+            body: String::new(),
+        };
+        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        if store.delete_version(&current, receipt.as_ref()).await? {
+            Ok(answer)
+        } else {
+            Err(version_not_found())
+        }
+    })
+    .await
 }
 
 async fn find<S: Store, Sc>(

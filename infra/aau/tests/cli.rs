@@ -6,7 +6,7 @@ mod stack;
 use std::os::unix::fs::PermissionsExt;
 
 use serde_json::{Value, json};
-use stack::Stack;
+use stack::{Fault, Stack};
 
 const UPSERT: &[&str] = &[
     "versions",
@@ -463,4 +463,196 @@ fn rotate_writes_the_new_token_to_a_0600_file_and_the_old_one_is_refused() {
         "reuse revoked the whole token: {newest:?}"
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// The server honours `Idempotency-Key`: each write whose answer is lost on
+/// the way back is retried by aau with the same key and answered with the
+/// first answer, so the command succeeds as if nothing had happened and the
+/// write is done once. (Without the server's half the retries meet their own
+/// first attempts: a create's 409, a delete's 404, a rotation's 401.)
+#[test]
+fn writes_whose_answers_are_lost_succeed_once_on_retry() {
+    let stack = Stack::start();
+    let versions = "/versions";
+
+    stack.fault_next("POST", versions, Fault::Lose);
+    let created = stack.aau(&with(UPSERT, &["--message", "one"]));
+    let created_json = created.ok();
+    assert_eq!(created_json["action"], "created", "{created:?}");
+    assert!(created.stderr.contains("retrying"), "{created:?}");
+    assert_eq!(stack.faults_struck(), 1);
+    assert_eq!(all_versions(&stack).len(), 1, "created once");
+    let id = created_json["version"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    stack.fault_next("PATCH", versions, Fault::Lose);
+    let updated = stack
+        .aau(&["versions", "update", &id, "--force-upgrade", "true"])
+        .ok();
+    assert_eq!(updated["forceUpgrade"], true);
+    assert_eq!(stack.faults_struck(), 2);
+    let stored = stack.aau(&["versions", "get", &id]).ok();
+    assert_eq!(stored["updatedAt"], updated["updatedAt"], "updated once");
+
+    stack.fault_next("DELETE", versions, Fault::Lose);
+    assert_eq!(
+        stack.aau(&["versions", "delete", &id]).ok(),
+        json!({"id": id, "deleted": true})
+    );
+    assert_eq!(stack.faults_struck(), 3);
+    assert!(all_versions(&stack).is_empty());
+}
+
+#[test]
+fn a_rotation_whose_answer_is_lost_still_delivers_the_new_token() {
+    let stack = Stack::start();
+    let dir = std::env::temp_dir().join(format!("aau-lost-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let out = dir.join("token");
+    stack.fault_next("POST", "/self/rotate", Fault::Lose);
+    let rotated = stack.aau(&[
+        "token",
+        "rotate",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--idempotency-key",
+        "rotate-run-7",
+    ]);
+    assert_eq!(rotated.status, 0, "{rotated:?}");
+    assert_eq!(stack.faults_struck(), 1, "the first answer was lost");
+    let new_token = std::fs::read_to_string(&out).expect("token file");
+    let new_token = new_token.trim_end();
+    assert!(!rotated.stderr.contains(new_token));
+
+    // A re-run of the same pipeline step (same key, old token) gets the
+    // same new token, not a 401.
+    let rerun = stack.aau(&[
+        "token",
+        "rotate",
+        "--out",
+        "-",
+        "--idempotency-key",
+        "rotate-run-7",
+    ]);
+    assert_eq!(rerun.status, 0, "{rerun:?}");
+    assert_eq!(rerun.stdout.lines().next(), Some(new_token));
+
+    assert_eq!(
+        stack.aau(&["versions", "list"]).status,
+        4,
+        "old token revoked"
+    );
+    let new = stack.aau_with(
+        &["versions", "list"],
+        &[("APP_UPGRADE_TOKEN", new_token)],
+        None,
+    );
+    assert_eq!(new.status, 0, "{new:?}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A pipeline killed in the middle of its release script (its write done,
+/// the answer never seen) and run again ends where an uninterrupted run
+/// ends, with exit 0; and a further run changes nothing.
+#[test]
+fn a_release_script_killed_mid_write_and_re_run_ends_in_the_same_state() {
+    use std::os::unix::process::CommandExt;
+
+    let stack = Stack::start();
+    let script = r#"
+set -euo pipefail
+for platform in android ios; do
+  aau versions upsert --app-name "Demo App" --app-version "$RELEASE" \
+    --platform "$platform" --environment production --force-upgrade false \
+    --message "Version $RELEASE is out." >/dev/null
+done
+aau versions upsert --app-name "Demo App" --app-version "<$RELEASE" --platform android \
+  --environment production --force-upgrade true --message "Please update to $RELEASE." >/dev/null
+"#;
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_aau"))
+        .parent()
+        .expect("dir")
+        .to_str()
+        .expect("utf-8")
+        .to_owned();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    let command = || {
+        let mut c = std::process::Command::new("bash");
+        c.args(["-c", script])
+            .env("PATH", &path)
+            .env("RELEASE", "3.0.0")
+            .env("APP_UPGRADE_URL", &stack.url)
+            .env("APP_UPGRADE_TOKEN", stack.fixture.rw_token.expose())
+            .env("APP_UPGRADE_TEAM_ID", stack.fixture.team.as_str())
+            .env("APP_UPGRADE_PROJECT_ID", stack.fixture.project.as_str())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            // Its own process group, so the kill takes aau with it.
+            .process_group(0);
+        c
+    };
+
+    // The android create's answer is lost (aau's retry with the same key
+    // is answered); the ios create is stored and its answer never comes:
+    // the run is killed there. (The first fault takes the android create;
+    // the second lets its retry through and takes the next.)
+    stack.fault_next("POST", "/versions", Fault::Lose);
+    stack.fault_after("POST", "/versions", 1, Fault::Hold);
+    let mut first = command().spawn().expect("bash");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stack.faults_struck() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never reached ios"
+        );
+        assert!(
+            first.try_wait().expect("wait").is_none(),
+            "the run ended early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let group = format!("-{}", first.id());
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(!first.wait().expect("wait").success(), "killed");
+    assert_eq!(
+        all_versions(&stack).len(),
+        2,
+        "android, and ios written unanswered"
+    );
+
+    let rerun = command().status().expect("bash");
+    assert!(rerun.success(), "the re-run exits 0");
+    let after_rerun = all_versions(&stack);
+    let identities: Vec<_> = after_rerun
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {} {}",
+                v["appVersion"], v["platform"], v["forceUpgrade"]
+            )
+        })
+        .collect();
+    assert_eq!(identities.len(), 3, "{identities:?}");
+    for want in [
+        "\"3.0.0\" \"android\" false",
+        "\"3.0.0\" \"ios\" false",
+        "\"<3.0.0\" \"android\" true",
+    ] {
+        assert!(
+            identities.iter().any(|i| i == want),
+            "{want} in {identities:?}"
+        );
+    }
+    assert!(command().status().expect("bash").success());
+    assert_eq!(
+        all_versions(&stack),
+        after_rerun,
+        "a further run changes nothing"
+    );
 }

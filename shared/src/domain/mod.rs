@@ -1,6 +1,7 @@
 //! Domain types that can only hold valid values: parse, don't validate.
 
 pub mod credential;
+pub mod idempotency;
 pub mod record;
 pub mod scope;
 pub mod secret;
@@ -16,6 +17,7 @@ pub use credential::{
     ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, IssuedPat, PAT_LIFETIME_DAYS, PatRecord, issue_pat,
     reissue_pat,
 };
+pub use idempotency::{Answer, Fingerprint, IdempotencyKey, Receipt, ReceiptScope, Recorded};
 pub use record::{AppVersion, CustomValue, VersionRecord};
 pub use scope::{Scope, Scopes, UnknownScope, authorize};
 pub use secret::{MalformedSecret, PlainSecret, SecretHash, SecretKind};

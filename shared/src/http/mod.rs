@@ -2,6 +2,7 @@
 //! fallback for unknown routes, `no-store`, and running an axum app on
 //! Lambda ([`lambda`]).
 
+pub mod idempotency;
 pub mod json_body;
 pub mod lambda;
 pub mod route;
@@ -15,6 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::ApiError;
 
+pub use idempotency::{IdempotencyHeader, Once, idempotent, idempotent_unless};
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
 pub use lambda::{admit, handler, make_query_valid, run};
 pub use route::Route;

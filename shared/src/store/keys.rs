@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 
 use crate::domain::{
-    AppName, Environment, Platform, ProjectId, SecretHash, TeamId, TokenId, UserId, VersionId,
+    AppName, Environment, IdempotencyKey, Platform, ProjectId, ReceiptScope, SecretHash, TeamId,
+    TokenId, UserId, VersionId,
 };
 
 pub const PK: &str = "pk";
@@ -59,6 +60,25 @@ pub fn token_name_lock(owner: &UserId, name: &str) -> Key {
         account_pk(owner),
         format!("TOKENNAME#{}", escape(&name.to_lowercase())),
     )
+}
+
+/// Partition of an account's idempotency receipts: apart from its tokens, so
+/// the versions function's IAM policy can be limited to these
+/// (`dynamodb:LeadingKeys`).
+pub const RECEIPT_PK_PREFIX: &str = "IDEMPOTENCY#";
+
+/// An `Idempotency-Key`'s receipt. A rotation's sits beside the old token's
+/// credential, so only the old token finds it.
+pub fn receipt(scope: &ReceiptScope, key: &IdempotencyKey) -> Key {
+    match scope {
+        ReceiptScope::Account(owner) => Key::new(
+            format!("{RECEIPT_PK_PREFIX}{}", escape(owner.as_str())),
+            format!("KEY#{}", key.to_hex()),
+        ),
+        ReceiptScope::Rotation(old) => {
+            Key::new(secret(old).pk, format!("ROTATION#{}", key.to_hex()))
+        }
+    }
 }
 
 // ---- versions table ----

@@ -24,8 +24,13 @@
 //! which every rotation is conditioned against, so a rotation racing a
 //! revocation can never leave a live secret behind. The
 //! account's tokens are one strongly consistent `Query` (no index lag).
+//! | idempotency receipt | `IDEMPOTENCY#<sub>` | `KEY#<sha256 of Idempotency-Key>` | fingerprint, answer, expiresAt, ttl |
+//! | rotation receipt | `SECRET#<old token's sha256>` | `ROTATION#<sha256 of Idempotency-Key>` | fingerprint, sealed answer, expiresAt, ttl |
+//!
 //! Expired token items carry `ttl` so DynamoDB removes them eventually;
-//! expiry itself is enforced on every request, not by TTL.
+//! expiry itself is enforced on every request, not by TTL. Receipts (see
+//! [`receipts`]) are written in the same transaction as the write they
+//! record, even when that write is to the versions table.
 //!
 //! **Versions table** — teams, memberships, projects, versions:
 //!
@@ -53,6 +58,7 @@ pub mod check;
 pub mod config;
 pub mod dynamo;
 pub mod keys;
+pub mod receipts;
 pub mod tables;
 pub mod tokens;
 pub mod versions;
@@ -67,6 +73,7 @@ use crate::domain::{
 pub use check::CheckStore;
 pub use config::Config;
 pub use dynamo::DynamoStore;
+pub use receipts::ReceiptStore;
 pub use tokens::{TokenStore, TokenSummary};
 pub use versions::VersionStore;
 

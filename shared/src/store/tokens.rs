@@ -4,7 +4,9 @@
 
 use std::future::Future;
 
-use crate::domain::{IssuedPat, PatRecord, Scopes, SecretHash, Timestamp, TokenId, UserId};
+use crate::domain::{
+    IssuedPat, PatRecord, Receipt, Scopes, SecretHash, Timestamp, TokenId, UserId,
+};
 
 use super::StoreError;
 
@@ -63,10 +65,13 @@ pub trait TokenStore: Send + Sync {
     /// old secret is kept as a tombstone whose reuse revokes the token.
     /// `Conflict` when `old` is gone, was rotated concurrently, or is being
     /// revoked.
+    /// `receipt` (the sealed idempotency receipt) is stored in the same
+    /// transaction.
     fn rotate_token(
         &self,
         old_hash: &SecretHash,
         old: &PatRecord,
         new: &IssuedPat,
+        receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

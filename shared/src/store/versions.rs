@@ -3,16 +3,34 @@
 use std::future::Future;
 
 use super::StoreError;
-use crate::domain::{ProjectId, VersionId, VersionRecord};
+use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
+
+/// What [`VersionStore::update_version`] stores for `next` over `current`:
+/// identity, project and creation kept, the revision advanced. Public so a
+/// handler can build the answer (and its receipt) before the write.
+pub fn next_revision(current: &VersionRecord, next: &VersionRecord) -> VersionRecord {
+    VersionRecord {
+        id: current.id.clone(),
+        project: current.project.clone(),
+        created_at: current.created_at,
+        revision: current.revision + 1,
+        ..next.clone()
+    }
+}
 
 /// A project's version records, each written together with its identity item
 /// so that (project, appName, appVersion, platform, environment) stays unique.
+///
+/// Each write takes an optional idempotency [`Receipt`], stored in the same
+/// transaction: the receipt exists exactly when the write happened. A
+/// receipt lost to a concurrent same-key request is a `Conflict`.
 pub trait VersionStore: Send + Sync {
     /// Stores a new record. `Conflict` when its identity is taken, including
     /// by a concurrent create.
     fn create_version(
         &self,
         record: &VersionRecord,
+        receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Strongly consistent, so an update reads the revision it conditions on.
@@ -24,13 +42,14 @@ pub trait VersionStore: Send + Sync {
 
     /// Replaces `current` (as read by [`get_version`](Self::get_version)) with
     /// `next`, moving the identity item when the identity changed, and
-    /// returns what was stored: `next` at `current.revision + 1`. `Conflict`
+    /// returns what was stored: [`next_revision`]. `Conflict`
     /// when the new identity is taken or `current` is no longer the stored
     /// revision (a concurrent update or delete won).
     fn update_version(
         &self,
         current: &VersionRecord,
         next: &VersionRecord,
+        receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<VersionRecord, StoreError>> + Send;
 
     /// Deletes `current` and its identity item. `Ok(false)` when it is gone
@@ -38,6 +57,7 @@ pub trait VersionStore: Send + Sync {
     fn delete_version(
         &self,
         current: &VersionRecord,
+        receipt: Option<&Receipt>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Every record of `project`, in no particular order: listing filters,

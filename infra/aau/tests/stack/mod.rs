@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Body;
@@ -22,8 +23,50 @@ use tower::ServiceExt;
 pub struct Stack {
     pub fixture: Fixture,
     pub url: String,
+    faults: Faults,
     // Serves until the test ends.
     _runtime: tokio::runtime::Runtime,
+}
+
+/// What the stack does to the answer of a request it has served (the
+/// function ran, its write is stored): the network failing on the way back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection closes without an answer.
+    Lose,
+    /// No answer, and the connection stays open (a hung gateway), until the
+    /// client gives up or is killed.
+    Hold,
+}
+
+/// Faults armed for the next matching requests, and how many struck.
+#[derive(Clone, Default)]
+struct Faults(Arc<Mutex<(Vec<Armed>, usize)>>);
+
+struct Armed {
+    method: String,
+    path: String,
+    /// Matching requests to let through first.
+    skip: usize,
+    fault: Fault,
+}
+
+impl Faults {
+    /// The fault for this request, used up, if one is armed for it.
+    fn take(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = state
+            .0
+            .iter()
+            .position(|a| a.method == method && path.contains(a.path.as_str()))?;
+        if state.0[at].skip > 0 {
+            state.0[at].skip -= 1;
+            return None;
+        }
+        let armed = state.0.remove(at);
+        state.1 += 1;
+        Some(armed.fault)
+    }
 }
 
 #[derive(Clone)]
@@ -62,23 +105,54 @@ impl Stack {
             .block_on(TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let faults = Faults::default();
+        let armed = faults.clone();
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let functions = functions.clone();
+                let faults = armed.clone();
                 tokio::spawn(async move {
                     // A client that hangs up early is its own business.
-                    let _ = serve_one(stream, &functions).await;
+                    let _ = serve_one(stream, &functions, &faults).await;
                 });
             }
         });
         Self {
             fixture,
             url,
+            faults,
             _runtime: runtime,
         }
+    }
+
+    /// Applies `fault` to the answer of the next `method` request whose
+    /// path contains `path`.
+    pub fn fault_next(&self, method: &str, path: &str, fault: Fault) {
+        self.fault_after(method, path, 0, fault);
+    }
+
+    /// [`Self::fault_next`], after `skip` such requests went through (not
+    /// counting those an earlier armed fault took).
+    pub fn fault_after(&self, method: &str, path: &str, skip: usize, fault: Fault) {
+        let mut state = self.faults.0.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0.push(Armed {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            skip,
+            fault,
+        });
+    }
+
+    /// How many armed faults have struck.
+    pub fn faults_struck(&self) -> usize {
+        self.faults
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
     }
 
     /// `aau ARGS` with the seeded read-write token, team, project and API
@@ -155,7 +229,11 @@ impl Run {
 
 /// One HTTP/1.1 exchange, then the connection closes (the `connection:
 /// close` answer tells the client not to reuse it).
-async fn serve_one(stream: TcpStream, functions: &Functions) -> std::io::Result<()> {
+async fn serve_one(
+    stream: TcpStream,
+    functions: &Functions,
+    faults: &Faults,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).await?;
@@ -183,12 +261,22 @@ async fn serve_one(stream: TcpStream, functions: &Functions) -> std::io::Result<
     reader.read_exact(&mut body).await?;
     let request = request.body(Body::from(body)).expect("a request");
     let path = request.uri().path().to_owned();
+    let method = request.method().to_string();
     let response = functions
         .route(&path)
         .clone()
         .oneshot(request)
         .await
         .expect("infallible");
+    match faults.take(&method, &path) {
+        Some(Fault::Lose) => return Ok(()),
+        Some(Fault::Hold) => {
+            let _open = reader;
+            std::future::pending::<()>().await;
+            return Ok(());
+        }
+        None => {}
+    }
     let (head, body) = response.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
     let mut out = format!(

@@ -3,6 +3,7 @@
 mod check;
 mod credentials;
 mod directory;
+mod receipts;
 mod tokens;
 mod transact;
 pub(crate) mod version_item;

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::credentials::{AccountTokenItem, SecretItem, ttl};
+use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
 use super::transact::{Condition, delete, put, transact};
 use super::{DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item};
-use crate::domain::{IssuedPat, PatRecord, SecretHash, Timestamp, TokenId, UserId};
+use crate::domain::{IssuedPat, PatRecord, Receipt, SecretHash, Timestamp, TokenId, UserId};
 use crate::store::keys;
 use crate::store::{StoreError, TokenStore, TokenSummary};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
@@ -106,11 +107,17 @@ impl TokenStore for DynamoStore {
         old_hash: &SecretHash,
         old: &PatRecord,
         new: &IssuedPat,
+        receipt: Option<&Receipt>,
     ) -> Result<(), StoreError> {
-        let items = rotation_items(&self.tokens_table, old_hash, old, new)?;
-        transact(&self.client, items)
-            .await
-            .map_err(|failed| failed.conflict_as("the token was revoked or rotated concurrently"))
+        let table = &self.tokens_table;
+        let mut items = rotation_items(table, old_hash, old, new)?;
+        let at = with_receipt(table, &mut items, receipt)?;
+        transact(&self.client, items).await.map_err(|failed| {
+            if receipt_in_flight(&failed, at) {
+                return failed.conflict_as(IN_FLIGHT);
+            }
+            failed.conflict_as("the token was revoked or rotated concurrently")
+        })
     }
 }
 

@@ -129,6 +129,11 @@ impl Failed {
         self.reasons.get(index) == Some(&Reason::ConditionFailed)
     }
 
+    /// Whether item `index` lost to another transaction changing it.
+    pub(crate) fn conflicted(&self, index: usize) -> bool {
+        self.reasons.get(index) == Some(&Reason::Conflict)
+    }
+
     /// Whether item `index`'s condition, and nothing else, failed.
     pub(crate) fn only_condition_failed(&self, index: usize) -> bool {
         self.condition_failed(index)

@@ -9,11 +9,13 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 
-use super::transact::{Condition, delete, put, transact};
+use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
+use super::transact::{Condition, Failed, delete, put, transact};
 use super::version_item::{from_version_item, to_version_item};
 use super::{DynamoStore, classify, key_item, query_all, to_item};
-use crate::domain::{ProjectId, VersionId, VersionRecord};
+use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
 use crate::store::keys::{self, Key};
+use crate::store::versions::next_revision;
 use crate::store::{StoreError, VersionStore};
 
 /// What the client is told when another version holds the identity.
@@ -63,9 +65,26 @@ fn at_revision(revision: u64) -> Condition {
         .with(":revision", AttributeValue::N(revision.to_string()))
 }
 
+/// A lost receipt race is "in flight"; anything else is `otherwise`'s.
+fn settle(
+    failed: Failed,
+    receipt: Option<usize>,
+    otherwise: impl FnOnce(Failed) -> StoreError,
+) -> StoreError {
+    if receipt_in_flight(&failed, receipt) {
+        failed.conflict_as(IN_FLIGHT)
+    } else {
+        otherwise(failed)
+    }
+}
+
 impl VersionStore for DynamoStore {
-    async fn create_version(&self, record: &VersionRecord) -> Result<(), StoreError> {
-        let items = vec![
+    async fn create_version(
+        &self,
+        record: &VersionRecord,
+        receipt: Option<&Receipt>,
+    ) -> Result<(), StoreError> {
+        let mut items = vec![
             self.put_identity(record)?,
             put(
                 &self.versions_table,
@@ -73,12 +92,13 @@ impl VersionStore for DynamoStore {
                 Condition::absent(),
             )?,
         ];
+        let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
         // A lost race between concurrent creates of one identity surfaces as
         // either a failed condition or a transaction conflict: both mean the
         // identity is (being) taken.
         transact(&self.client, items)
             .await
-            .map_err(|failed| failed.conflict_as(IDENTITY_TAKEN))
+            .map_err(|failed| settle(failed, at, |failed| failed.conflict_as(IDENTITY_TAKEN)))
     }
 
     async fn get_version(
@@ -102,14 +122,9 @@ impl VersionStore for DynamoStore {
         &self,
         current: &VersionRecord,
         next: &VersionRecord,
+        receipt: Option<&Receipt>,
     ) -> Result<VersionRecord, StoreError> {
-        let stored = VersionRecord {
-            id: current.id.clone(),
-            project: current.project.clone(),
-            created_at: current.created_at,
-            revision: current.revision + 1,
-            ..next.clone()
-        };
+        let stored = next_revision(current, next);
         let mut items = vec![put(
             &self.versions_table,
             to_version_item(&stored)?,
@@ -119,8 +134,11 @@ impl VersionStore for DynamoStore {
             items.push(self.delete_identity(current)?);
             items.push(self.put_identity(&stored)?);
         }
+        let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
         transact(&self.client, items).await.map_err(|failed| {
-            if !failed.condition_failed(0)
+            if receipt_in_flight(&failed, at) {
+                failed.conflict_as(IN_FLIGHT)
+            } else if !failed.condition_failed(0)
                 && !failed.condition_failed(1)
                 && failed.condition_failed(2)
             {
@@ -132,8 +150,12 @@ impl VersionStore for DynamoStore {
         Ok(stored)
     }
 
-    async fn delete_version(&self, current: &VersionRecord) -> Result<bool, StoreError> {
-        let items = vec![
+    async fn delete_version(
+        &self,
+        current: &VersionRecord,
+        receipt: Option<&Receipt>,
+    ) -> Result<bool, StoreError> {
+        let mut items = vec![
             delete(
                 &self.versions_table,
                 &keys::version(&current.project, &current.id),
@@ -141,14 +163,16 @@ impl VersionStore for DynamoStore {
             )?,
             self.delete_identity(current)?,
         ];
-        match transact(&self.client, items)
-            .await
-            .map_err(|failed| failed.conflict_as(CHANGED_CONCURRENTLY))
-        {
+        let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
+        match transact(&self.client, items).await.map_err(|failed| {
+            settle(failed, at, |failed| {
+                failed.conflict_as(CHANGED_CONCURRENTLY)
+            })
+        }) {
             Ok(()) => Ok(true),
             // Tell "deleted concurrently" (404) from "changed concurrently"
             // (409); this extra read happens only on a lost race.
-            Err(StoreError::Conflict(message)) => {
+            Err(StoreError::Conflict(message)) if message != IN_FLIGHT => {
                 match self.get_version(&current.project, &current.id).await? {
                     None => Ok(false),
                     Some(_) => Err(StoreError::Conflict(message)),
