@@ -111,6 +111,10 @@ pub(crate) struct AccountTokenItem {
     /// rotation can commit, so the hash it read is the last one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoking: Option<Timestamp>,
+    /// When the secret was last rotated: a use of the token that the new
+    /// secret's credential does not record (see `rotation_items`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<Timestamp>,
 }
 
 impl AccountTokenItem {
@@ -126,6 +130,7 @@ impl AccountTokenItem {
             secret_hash: pat.hash.to_hex(),
             ttl: ttl(record.expires_at),
             revoking: None,
+            rotated_at: None,
         }
     }
 }

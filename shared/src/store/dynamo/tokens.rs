@@ -57,7 +57,10 @@ impl TokenStore for DynamoStore {
             .into_iter()
             .zip(&hashes)
             .map(|(entry, hash)| TokenSummary {
-                last_used_at: last_used.get(&keys::secret(hash).pk).copied(),
+                last_used_at: last_used
+                    .get(&keys::secret(hash).pk)
+                    .copied()
+                    .max(entry.rotated_at),
                 token_id: entry.token_id,
                 name: entry.name,
                 scopes: entry.scopes,
@@ -169,10 +172,22 @@ pub(crate) fn rotation_items(
         },
     )?;
     let still_live = Condition::new("kind = :pat").with_s(":pat", "pat");
-    let credential = to_item(&keys::secret(&new.hash), &SecretItem::pat(record))?;
+    // The new secret's credential starts with no `lastUsedAt`, so that its
+    // first use is always written (later ones are throttled to one an hour):
+    // that is how a rotation's stored Idempotency-Key answer learns the new
+    // secret is in use and stops being replayable. The rotation, itself a
+    // use of the token, is kept on the account entry for the token list.
+    let unused = PatRecord {
+        last_used_at: None,
+        ..record.clone()
+    };
+    let credential = to_item(&keys::secret(&new.hash), &SecretItem::pat(&unused))?;
     let entry = to_item(
         &keys::account_token(&record.owner, &record.token_id),
-        &AccountTokenItem::new(new),
+        &AccountTokenItem {
+            rotated_at: record.last_used_at,
+            ..AccountTokenItem::new(new)
+        },
     )?;
     let unfenced = Condition::new("secretHash = :old AND attribute_not_exists(revoking)")
         .with_s(":old", old_hash.to_hex());
