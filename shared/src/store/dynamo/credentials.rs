@@ -1,6 +1,6 @@
 //! Credentials in the tokens table: lookups by secret hash, and creation.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, put, transact};
@@ -26,6 +26,11 @@ pub(crate) enum SecretItem {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_used_at: Option<Timestamp>,
         ttl: i64,
+        /// Where a rotation keyed by an `Idempotency-Key` keeps its sealed
+        /// answer (this secret): deleted at this secret's first use, from
+        /// when the answer may no longer be given again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replay_receipt: Option<ReceiptRef>,
     },
     /// What a PAT's old secret becomes when the token is rotated: kept
     /// until the token expires, so its reuse can be recognised.
@@ -54,6 +59,7 @@ impl SecretItem {
             expires_at: record.expires_at,
             last_used_at: record.last_used_at,
             ttl: ttl(record.expires_at),
+            replay_receipt: None,
         }
     }
 
@@ -68,6 +74,7 @@ impl SecretItem {
                 expires_at,
                 last_used_at,
                 ttl: _,
+                replay_receipt: _,
             } => Credential::Pat(PatRecord {
                 token_id,
                 owner,
@@ -89,6 +96,23 @@ impl SecretItem {
                 team_id,
                 created_at,
             }),
+        }
+    }
+}
+
+/// The key of a rotation's idempotency receipt, on the new secret's
+/// credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ReceiptRef {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl From<keys::Key> for ReceiptRef {
+    fn from(key: keys::Key) -> Self {
+        Self {
+            pk: key.pk,
+            sk: key.sk,
         }
     }
 }
@@ -211,18 +235,32 @@ impl CredentialStore for DynamoStore {
             .table_name(&self.tokens_table)
             .key(keys::PK, AttributeValue::S(key.pk))
             .key(keys::SK, AttributeValue::S(key.sk))
-            .update_expression("SET lastUsedAt = :now")
+            .update_expression("SET lastUsedAt = :now REMOVE replayReceipt")
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :cutoff)",
             )
             .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
             .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.to_string()))
+            .return_values(ReturnValue::UpdatedOld)
             .customize()
             .config_override(touch_budget())
             .send()
             .await;
         match result.map_err(classify) {
-            Ok(_) => Ok(true),
+            Ok(output) => {
+                let receipt = output
+                    .attributes
+                    .and_then(|mut old| old.remove("replayReceipt"))
+                    .map(|item| serde_dynamo::from_attribute_value::<_, ReceiptRef>(item));
+                match receipt {
+                    Some(Ok(receipt)) => self.delete_replay_receipt(receipt).await,
+                    Some(Err(err)) => {
+                        tracing::warn!(error = %err, "a used rotation's receipt reference is damaged");
+                    }
+                    None => {}
+                }
+                Ok(true)
+            }
             Err(StoreError::Conflict(_)) => Ok(false),
             Err(err) => Err(err),
         }
@@ -230,6 +268,29 @@ impl CredentialStore for DynamoStore {
 
     async fn revoke_reused(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
         super::tokens::revoke(self, owner, token).await
+    }
+}
+
+impl DynamoStore {
+    /// The first use of a secret issued by a keyed rotation ends the
+    /// rotation's replay: its sealed answer goes at once rather than at its
+    /// TTL. Best effort, like the touch it follows: a receipt left behind
+    /// is never replayed anyway (the replay path sees the secret used) and
+    /// its TTL removes it.
+    async fn delete_replay_receipt(&self, receipt: ReceiptRef) {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.tokens_table)
+            .key(keys::PK, AttributeValue::S(receipt.pk))
+            .key(keys::SK, AttributeValue::S(receipt.sk))
+            .customize()
+            .config_override(touch_budget())
+            .send()
+            .await;
+        if let Err(err) = deleted {
+            tracing::warn!(error = %classify(err), "a used rotation's receipt is left to its TTL");
+        }
     }
 }
 

@@ -113,7 +113,7 @@ impl TokenStore for DynamoStore {
         receipt: Option<&Receipt>,
     ) -> Result<(), StoreError> {
         let table = &self.tokens_table;
-        let mut items = rotation_items(table, old_hash, old, new)?;
+        let mut items = rotation_items(table, old_hash, old, new, receipt)?;
         let at = with_receipt(table, &mut items, receipt)?;
         transact(&self.client, items).await.map_err(|failed| {
             if receipt_in_flight(&failed, at) {
@@ -154,13 +154,15 @@ async fn account_entries(
 ///    names the old one and no revocation has marked it (the fence that
 ///    keeps a racing revocation from missing the new secret).
 ///
-/// The name lock is untouched: the token keeps its id. Further items (e.g.
-/// an idempotency record) are appended after these.
+/// The name lock is untouched: the token keeps its id. With an
+/// Idempotency-Key, the new credential names the receipt (appended after
+/// these by the caller) that its first use deletes.
 pub(crate) fn rotation_items(
     table: &str,
     old_hash: &SecretHash,
     old: &PatRecord,
     new: &IssuedPat,
+    receipt: Option<&Receipt>,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let record = &new.record;
     let tombstone = to_item(
@@ -181,7 +183,11 @@ pub(crate) fn rotation_items(
         last_used_at: None,
         ..record.clone()
     };
-    let credential = to_item(&keys::secret(&new.hash), &SecretItem::pat(&unused))?;
+    let mut credential = SecretItem::pat(&unused);
+    if let SecretItem::Pat { replay_receipt, .. } = &mut credential {
+        *replay_receipt = receipt.map(|r| keys::receipt(&r.scope, &r.key).into());
+    }
+    let credential = to_item(&keys::secret(&new.hash), &credential)?;
     let entry = to_item(
         &keys::account_token(&record.owner, &record.token_id),
         &AccountTokenItem {
