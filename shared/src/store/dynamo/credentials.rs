@@ -251,7 +251,7 @@ impl CredentialStore for DynamoStore {
                 let receipt = output
                     .attributes
                     .and_then(|mut old| old.remove("replayReceipt"))
-                    .map(|item| serde_dynamo::from_attribute_value::<_, ReceiptRef>(item));
+                    .map(serde_dynamo::from_attribute_value::<_, ReceiptRef>);
                 match receipt {
                     Some(Ok(receipt)) => self.delete_replay_receipt(receipt).await,
                     Some(Err(err)) => {
