@@ -13,7 +13,14 @@ use app_upgrade::domain::{PlainSecret, Scope, SecretKind, Timestamp};
 use app_upgrade::http::idempotency::IDEMPOTENT_REPLAYED;
 use app_upgrade::store::keys::RECEIPT_PK_PREFIX;
 use app_upgrade::store::{DynamoStore, ReceiptStore};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_types::body::SdkBody;
 use axum::body::Body;
 use http::{Method, Request, StatusCode, header};
 use integration_tests::faults::{scan, store_at};
@@ -377,6 +384,130 @@ async fn concurrent_requests_with_one_key_create_one_version() {
             other => panic!("unexpected {other}: {:?}", reply.json),
         }
     }
+    assert_eq!(versions_stored(&fx.store).await.len(), 1);
+}
+
+/// Answers every `TransactWriteItems` through its client as DynamoDB
+/// answers a transaction that touched an item another transaction is
+/// writing: cancelled, nothing written, `TransactionConflict` on the last
+/// item (the receipt's place). What reaches the emulator is emptied of its
+/// items, so it writes nothing either.
+#[derive(Debug, Default)]
+struct InFlight {
+    /// Items of the intercepted transaction; 0 between attempts.
+    items: AtomicUsize,
+    attempts: Arc<AtomicUsize>,
+}
+
+impl Intercept for InFlight {
+    fn name(&self) -> &'static str {
+        "InFlight"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let transaction = request
+            .headers()
+            .get("x-amz-target")
+            .is_some_and(|t| t.ends_with(".TransactWriteItems"));
+        if !transaction {
+            return Ok(());
+        }
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let sent: Value = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_default();
+        let items = sent["TransactItems"].as_array().map_or(0, Vec::len);
+        self.items.store(items, Ordering::SeqCst);
+        *request.body_mut() = SdkBody::from("{}");
+        request.headers_mut().insert("content-length", "2");
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let items = self.items.swap(0, Ordering::SeqCst);
+        if items == 0 {
+            return Ok(());
+        }
+        let mut reasons = vec![json!({"Code": "None"}); items - 1];
+        reasons.push(json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}));
+        let body = json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            "CancellationReasons": reasons,
+        });
+        let mut response = HttpResponse::new(
+            400.try_into().expect("a status"),
+            SdkBody::from(body.to_string()),
+        );
+        response
+            .headers_mut()
+            .insert("content-type", "application/x-amz-json-1.0");
+        *context.response_mut() = response;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_key_whose_first_request_is_still_in_flight_is_a_409_and_the_retry_writes_once() {
+    let fx = Fixture::new().await;
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let config = fx
+        .store
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(InFlight {
+            attempts: attempts.clone(),
+            ..InFlight::default()
+        })
+        .build();
+    let tables = app_upgrade::Config {
+        versions_table: fx.store.versions_table().to_owned(),
+        tokens_table: fx.store.tokens_table().to_owned(),
+    };
+    let conflicting = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &tables);
+    let create = || {
+        keyed(
+            Method::POST,
+            &fx.collection(),
+            &fx.rw_token,
+            Some("in-flight-key"),
+            Some(&body(&fx, "4.0.0")),
+        )
+    };
+
+    let lost = send(&versions::app(conflicting), create()).await;
+    assert_eq!(lost.status, StatusCode::CONFLICT, "{:?}", lost.json);
+    assert_eq!(
+        lost.json["message"],
+        "a request with this Idempotency-Key is still in progress; retry later"
+    );
+
+    assert!(versions_stored(&fx.store).await.is_empty());
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        1,
+        "a cancelled transaction is not retried"
+    );
+
+    // The other request never finished (or failed): the retry does the
+    // write, once.
+    let retry = send(&versions::app(fx.store.clone()), create()).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.json);
+    assert!(!replayed(&retry));
     assert_eq!(versions_stored(&fx.store).await.len(), 1);
 }
 
