@@ -1023,6 +1023,26 @@ async fn no_secret_reaches_the_logs() {
     list(&app, &fx.user).await;
     let rotated = send(&app, bearer_event("POST", ROTATE, token.expose())).await;
     assert_eq!(rotated.status, StatusCode::CREATED);
+    let first = token_of(&rotated);
+    secrets.push(first.clone());
+    // A keyed rotation and its replay (the sealed answer opened with the
+    // old secret): neither secret, nor the answer, is logged.
+    let keyed = || {
+        event(
+            "POST",
+            ROTATE,
+            None,
+            &[
+                ("authorization", &format!("Bearer {}", first.expose())),
+                ("idempotency-key", "rotate-logged"),
+            ],
+            None,
+        )
+    };
+    let rotated = send(&app, keyed()).await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    let replayed = send(&app, keyed()).await;
+    assert_eq!(replayed.json["token"], rotated.json["token"]);
     let new = token_of(&rotated);
     secrets.push(new.clone());
     // Error paths: malformed, wrong checksum, revoked, an API key as a PAT.
