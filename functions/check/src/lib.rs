@@ -138,13 +138,8 @@ where
             body,
         )
             .into_response(),
-        Err(err) => {
-            let mut response = err.into_response();
-            response
-                .headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
+        // `ApiError` answers carry `no-store` already.
+        Err(err) => err.into_response(),
     }
 }
 

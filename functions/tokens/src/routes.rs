@@ -7,7 +7,7 @@ use app_upgrade::domain::{
     reissue_pat,
 };
 use app_upgrade::http::idempotency::{json_answer, respond};
-use app_upgrade::http::{IdempotencyHeader, JsonBody, idempotent_unless, json};
+use app_upgrade::http::{IdempotencyHeader, JsonBody, Once, idempotent_unless, json};
 use app_upgrade::store::TokenSummary;
 use axum::Extension;
 use axum::extract::{Path, State};
@@ -217,7 +217,7 @@ pub async fn rotate_token<S: Store>(
         let old = &principal.token;
         let pat = reissue_pat(old, now).map_err(no_randomness)?;
         let answer = issued_answer(&pat)?;
-        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        let receipt = Once::receipt_for(once.as_ref(), &answer)?;
         store
             .rotate_token(&principal.hash, old, &pat, receipt.as_ref())
             .await?;

@@ -14,10 +14,10 @@ pub mod listing;
 pub mod query;
 
 use app_upgrade::ApiError;
-use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, VersionRecord};
+use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, UserId, VersionRecord};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{
-    IdempotencyHeader, JsonBody, Route, idempotent, json, no_store, with_fallbacks,
+    IdempotencyHeader, JsonBody, Once, Route, idempotent, json, no_store, with_fallbacks,
 };
 use app_upgrade::store::versions::next_revision;
 use app_upgrade::store::{CredentialStore, DirectoryStore, ReceiptStore, VersionStore};
@@ -83,6 +83,12 @@ async fn get_version<S: Store>(
     Ok(json(StatusCode::OK, &record))
 }
 
+/// A version write's `Idempotency-Key`, if any: keys belong to the token's
+/// owner.
+fn keyed(header: &IdempotencyHeader, owner: &UserId, body: &[u8], now: Timestamp) -> Option<Once> {
+    header.once(ReceiptScope::Account(owner.clone()), body, now)
+}
+
 async fn create_version<S: Store>(
     State(store): State<S>,
     access: ProjectAccess<Write>,
@@ -90,11 +96,7 @@ async fn create_version<S: Store>(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let once = header.once(
-        ReceiptScope::Account(access.owner.clone()),
-        body.to_string().as_bytes(),
-        now,
-    );
+    let once = keyed(&header, &access.owner, body.to_string().as_bytes(), now);
     idempotent(&store, once.as_ref(), || async {
         let record = VersionFields::parse(&body, Intent::Create, &access.project)?
             .into_new_record(access.project.clone(), now);
@@ -104,7 +106,7 @@ async fn create_version<S: Store>(
             "/api/v1/projects/{}/versions/{}?teamId={}",
             record.project, record.id, access.team
         ));
-        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        let receipt = Once::receipt_for(once.as_ref(), &answer)?;
         store.create_version(&record, receipt.as_ref()).await?;
         Ok(answer)
     })
@@ -118,17 +120,13 @@ async fn update_version<S: Store>(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let once = header.once(
-        ReceiptScope::Account(access.owner.clone()),
-        body.to_string().as_bytes(),
-        now,
-    );
+    let once = keyed(&header, &access.owner, body.to_string().as_bytes(), now);
     idempotent(&store, once.as_ref(), || async {
         let fields = VersionFields::parse(&body, Intent::Update, &access.project)?;
         let current = find(&store, &access).await?;
         let next = fields.apply_to(&current, now);
         let answer = json_answer(StatusCode::OK, &next_revision(&current, &next))?;
-        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        let receipt = Once::receipt_for(once.as_ref(), &answer)?;
         store
             .update_version(&current, &next, receipt.as_ref())
             .await?;
@@ -143,7 +141,7 @@ async fn delete_version<S: Store>(
     header: IdempotencyHeader,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    let once = header.once(ReceiptScope::Account(access.owner.clone()), b"", now);
+    let once = keyed(&header, &access.owner, b"", now);
     idempotent(&store, once.as_ref(), || async {
         let current = find(&store, &access).await?;
         let answer = Answer {
@@ -151,7 +149,7 @@ async fn delete_version<S: Store>(
             location: None,
             body: String::new(),
         };
-        let receipt = once.as_ref().map(|o| o.receipt(&answer)).transpose()?;
+        let receipt = Once::receipt_for(once.as_ref(), &answer)?;
         if store.delete_version(&current, receipt.as_ref()).await? {
             Ok(answer)
         } else {

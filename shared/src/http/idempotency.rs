@@ -97,6 +97,12 @@ impl Once {
         }
     }
 
+    /// The receipt to store with a write that answers `answer`, if the
+    /// request came with a key.
+    pub fn receipt_for(once: Option<&Self>, answer: &Answer) -> Result<Option<Receipt>, ApiError> {
+        once.map(|o| o.receipt(answer)).transpose()
+    }
+
     /// The receipt to store with the write that answers `answer`.
     pub fn receipt(&self, answer: &Answer) -> Result<Receipt, ApiError> {
         let recorded = match &self.sealed_for {

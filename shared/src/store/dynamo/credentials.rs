@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, put, transact};
-use super::{DynamoStore, classify, from_item, to_item};
+use super::{DynamoStore, classify, from_item, get_consistent, to_item};
 use crate::domain::{
     ApiKeyRecord, IssuedPat, PatRecord, ProjectId, Scopes, SecretHash, TeamId, Timestamp, TokenId,
     UserId,
@@ -205,19 +205,8 @@ pub(crate) fn pat_puts(
 
 impl CredentialStore for DynamoStore {
     async fn get_credential(&self, hash: &SecretHash) -> Result<Option<Credential>, StoreError> {
-        let key = keys::secret(hash);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tokens_table)
-            .key(keys::PK, AttributeValue::S(key.pk))
-            .key(keys::SK, AttributeValue::S(key.sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output
-            .item
+        get_consistent(&self.client, &self.tokens_table, &keys::secret(hash))
+            .await?
             .map(|item| from_item::<SecretItem>(item).map(SecretItem::into_credential))
             .transpose()
     }

@@ -4,7 +4,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, delete, put, transact};
-use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all, to_item};
+use super::{
+    DynamoStore, batch_get, classify, from_item, get_consistent, key_item, query_all, to_item,
+};
 use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
 use crate::store::{Access, DirectoryStore, Project, StoreError, Team, keys};
 
@@ -201,16 +203,8 @@ impl DirectoryStore for DynamoStore {
     }
 
     async fn get_project(&self, id: &ProjectId) -> Result<Option<Project>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&keys::project(id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(item) = output.item else {
+        let found = get_consistent(&self.client, &self.versions_table, &keys::project(id)).await?;
+        let Some(item) = found else {
             return Ok(None);
         };
         let p: ProjectItem = from_item(item)?;

@@ -285,6 +285,24 @@ pub(crate) fn key_item(key: &Key) -> Item {
     ])
 }
 
+/// The item at `key`, strongly consistent: what every single-item read
+/// here needs (a credential, a receipt, a version, a project).
+pub(crate) async fn get_consistent(
+    client: &Client,
+    table: &str,
+    key: &Key,
+) -> Result<Option<Item>, StoreError> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key_item(key)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(output.item)
+}
+
 /// Serializes a record and adds its key.
 pub(crate) fn to_item<T: serde::Serialize>(key: &Key, record: &T) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(record).map_err(internal)?;

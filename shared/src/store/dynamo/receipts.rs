@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::credentials::ttl;
 use super::transact::{Condition, Failed, put};
-use super::{DynamoStore, classify, from_item, key_item, to_item};
+use super::{DynamoStore, classify, from_item, get_consistent, key_item, to_item};
 use crate::domain::{
     Answer, Fingerprint, IdempotencyKey, Receipt, ReceiptScope, Recorded, Timestamp,
 };
@@ -81,16 +81,9 @@ impl ReceiptStore for DynamoStore {
         key: &IdempotencyKey,
         now: Timestamp,
     ) -> Result<Option<Receipt>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tokens_table)
-            .set_key(Some(key_item(&keys::receipt(scope, key))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(item) = output.item else {
+        let found =
+            get_consistent(&self.client, &self.tokens_table, &keys::receipt(scope, key)).await?;
+        let Some(item) = found else {
             return Ok(None);
         };
         let item: ReceiptItem = from_item(item)?;

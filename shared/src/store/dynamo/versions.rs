@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
 use super::transact::{Condition, Failed, delete, put, transact};
 use super::version_item::{from_version_item, to_version_item};
-use super::{DynamoStore, classify, key_item, query_all, to_item};
+use super::{DynamoStore, classify, get_consistent, query_all, to_item};
 use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
 use crate::store::keys::{self, Key};
 use crate::store::versions::next_revision;
@@ -106,16 +106,14 @@ impl VersionStore for DynamoStore {
         project: &ProjectId,
         id: &VersionId,
     ) -> Result<Option<VersionRecord>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&keys::version(project, id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item.map(from_version_item).transpose()
+        get_consistent(
+            &self.client,
+            &self.versions_table,
+            &keys::version(project, id),
+        )
+        .await?
+        .map(from_version_item)
+        .transpose()
     }
 
     async fn update_version(
