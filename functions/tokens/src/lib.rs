@@ -2,16 +2,12 @@
 //! `/api/v1/account/tokens…` — the API behind the dashboard's
 //! "Account → Access Tokens" page, plus self-rotation for CI.
 
-mod account;
 mod body;
 mod limits;
-#[cfg(feature = "local-jwt")]
-pub mod local_jwt;
 mod page;
 mod replay;
 mod routes;
 
-pub use account::Account;
 pub use body::{BODY_LIMIT, CreateToken};
 pub use limits::{DEFAULT_MAX_TOKENS_PER_ACCOUNT, Limits};
 pub use page::{PAGE_ROUTES, PageConfig, page};
