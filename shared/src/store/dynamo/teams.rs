@@ -614,7 +614,7 @@ impl TeamStore for DynamoStore {
         .into_iter()
         .filter_map(|(project, deleting)| (!deleting).then_some(project))
         .collect();
-        projects.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        projects.sort_by_key(|p| std::cmp::Reverse(p.created_at));
         Ok(projects)
     }
 
@@ -771,7 +771,7 @@ impl TeamStore for DynamoStore {
             .consistent_read(true);
         let mut entries =
             query_all(query, |item| from_item::<ApiKeyItem>(item)?.into_entry()).await?;
-        entries.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.created_at));
         Ok(entries)
     }
 
