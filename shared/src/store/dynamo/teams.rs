@@ -378,16 +378,20 @@ impl TeamStore for DynamoStore {
                     .named("#role", "role"),
             )
         };
-        let items = vec![
+        let mut items = vec![
             counter,
-            actor_is_owner(table, &target.team_id, actor)?,
             set_role(&keys::member(&target.team_id, &target.user_id))?,
             set_role(&keys::member_of(&target.user_id, &target.team_id))?,
         ];
+        // An owner changing their own role is checked by the update's own
+        // condition (a transaction touches an item once).
+        if *actor != target.user_id {
+            items.push(actor_is_owner(table, &target.team_id, actor)?);
+        }
         transact(&self.client, items).await.map_err(|failed| {
-            if failed.condition_failed(1) {
+            if failed.condition_failed(3) {
                 TeamRefusal::NotOwner
-            } else if failed.condition_failed(2) {
+            } else if failed.condition_failed(1) {
                 TeamRefusal::NotMember
             } else if failed.condition_failed(0) {
                 TeamRefusal::LastOwner
