@@ -76,7 +76,7 @@ impl Rig {
         let mut checked = version_record(&fx.project, APP, "1.0.0", "android", "production");
         checked.force_upgrade = true;
         fx.store
-            .create_version(&checked, None)
+            .create_version(&checked, None, None)
             .await
             .expect("version");
         Self {
@@ -106,7 +106,7 @@ impl Rig {
             "production",
         );
         self.store()
-            .create_version(&version, None)
+            .create_version(&version, None, None)
             .await
             .expect("version");
         let read = [Scope::VersionsRead];
@@ -491,7 +491,7 @@ async fn writes_cut_mid_flight_leave_no_half_applied_transaction() {
                 "production",
             );
             rig.store()
-                .create_version(&record, None)
+                .create_version(&record, None, None)
                 .await
                 .expect("version");
             versions.push(record.id);

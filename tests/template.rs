@@ -596,3 +596,25 @@ fn stage_throttles_and_logs_no_secrets() {
         .trim_end_matches(".Arn");
     assert!(t["Resources"][group]["Properties"]["RetentionInDays"] != Value::Null);
 }
+
+/// Events and revisions expire: the versions table has TTL (checked with
+/// the tables above), and every function gets the retention parameter,
+/// whose default is the code's.
+#[test]
+fn activity_retention_is_a_parameter_every_function_gets() {
+    let t = template();
+    let param = &t["Parameters"]["ActivityRetentionDays"];
+    assert_eq!(
+        param["Default"].as_u64(),
+        Some(u64::from(
+            app_upgrade::domain::activity::DEFAULT_RETENTION_DAYS
+        ))
+    );
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"]
+        [app_upgrade::store::activity::RETENTION_ENV];
+    assert_eq!(
+        tag(env).map(|(_, name)| name),
+        Some("ActivityRetentionDays")
+    );
+    assert_eq!(tables::VERSIONS.ttl_attribute, Some("ttl"));
+}

@@ -936,7 +936,7 @@ async fn store_round_trips_and_guards_revisions() {
     let fx = Fixture::new().await;
     let store = &fx.store;
     let v = record(&fx.project, "App", "1.0.0");
-    store.create_version(&v, None).await.expect("created");
+    store.create_version(&v, None, None).await.expect("created");
     assert_eq!(
         store.get_version(&fx.project, &v.id).await.expect("get"),
         Some(v.clone())
@@ -951,7 +951,7 @@ async fn store_round_trips_and_guards_revisions() {
         ..v.clone()
     };
     let stored = store
-        .update_version(&v, &next, None)
+        .update_version(&v, &next, None, None)
         .await
         .expect("updated");
     assert_eq!(stored.revision, v.revision + 1);
@@ -961,21 +961,26 @@ async fn store_round_trips_and_guards_revisions() {
     );
 
     // A writer still holding the old revision loses, whatever it writes.
-    let stale = store.update_version(&v, &next, None).await;
+    let stale = store.update_version(&v, &next, None, None).await;
     assert!(
         matches!(&stale, Err(StoreError::Conflict(m)) if m.contains("concurrent")),
         "{stale:?}"
     );
-    let stale_delete = store.delete_version(&v, None).await;
+    let stale_delete = store.delete_version(&v, None, None).await;
     assert!(
         matches!(stale_delete, Err(StoreError::Conflict(_))),
         "{stale_delete:?}"
     );
 
-    assert!(store.delete_version(&stored, None).await.expect("deleted"));
+    assert!(
+        store
+            .delete_version(&stored, None, None)
+            .await
+            .expect("deleted")
+    );
     assert!(
         !store
-            .delete_version(&stored, None)
+            .delete_version(&stored, None, None)
             .await
             .expect("already gone")
     );
@@ -992,7 +997,7 @@ async fn store_round_trips_and_guards_revisions() {
     );
     // Only the versions' own items remain in the partition: none.
     store
-        .create_version(&record(&fx.project, "App", "1.0.0"), None)
+        .create_version(&record(&fx.project, "App", "1.0.0"), None, None)
         .await
         .expect("identity freed");
 }
@@ -1004,7 +1009,7 @@ async fn concurrent_creates_of_one_identity_leave_exactly_one_record() {
     for _ in 0..24 {
         let store = fx.store.clone();
         let v = record(&fx.project, "Race App", "1.0.0");
-        tasks.spawn(async move { store.create_version(&v, None).await });
+        tasks.spawn(async move { store.create_version(&v, None, None).await });
     }
     let (mut won, mut conflicts) = (0, 0);
     while let Some(result) = tasks.join_next().await {

@@ -316,10 +316,49 @@ impl Consistency {
 
 /// The versions table: every `VERSION#` item has the one `IDENTITY#` item
 /// its fields name, pointing back at it, and every identity item points at
-/// a version whose fields name it.
+/// a version whose fields name it. Every event has its revision (they are
+/// written together), and a version written through the API has the
+/// revision of its current state.
 pub async fn versions_consistency(store: &DynamoStore) -> Consistency {
     let mut found = Consistency::default();
     let items = scan(store.client(), store.versions_table()).await;
+    let revisions: std::collections::HashSet<(&str, &str)> = items
+        .iter()
+        .map(|item| (text(item, keys::PK), text(item, keys::SK)))
+        .filter(|(_, sk)| sk.starts_with("REVISION#"))
+        .collect();
+    let events = items
+        .iter()
+        .filter(|item| text(item, keys::SK).starts_with(keys::EVENT_PREFIX))
+        .count();
+    found.counts.insert("events", events);
+    found.counts.insert("revisions", revisions.len());
+    if events != revisions.len() {
+        found.violation(format!(
+            "{events} events but {} revisions: a write without its record",
+            revisions.len()
+        ));
+    }
+    for item in &items {
+        let (pk, sk) = (text(item, keys::PK), text(item, keys::SK));
+        let Some(id) = sk.strip_prefix(keys::VERSION_PREFIX) else {
+            continue;
+        };
+        let recorded = revisions
+            .iter()
+            .any(|(p, s)| *p == pk && s.starts_with(&format!("REVISION#{id}#")));
+        let revision: u64 = item
+            .get("revision")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u64::MAX);
+        let current = format!("REVISION#{id}#{revision:020}");
+        if recorded && !revisions.contains(&(pk, current.as_str())) {
+            found.violation(format!(
+                "version {id} at revision {revision} has no record of it"
+            ));
+        }
+    }
     // (pk, sk) → versionId of each identity item.
     let mut identities: HashMap<(String, String), String> = HashMap::new();
     // (pk, versionId) → the identity sk the version's fields name.

@@ -15,6 +15,7 @@ use std::marker::PhantomData;
 
 use app_upgrade::ApiError;
 use app_upgrade::auth::authenticate_request;
+use app_upgrade::domain::activity::Actor;
 use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, UserId, VersionId};
 use app_upgrade::store::{CredentialStore, DirectoryStore};
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -44,6 +45,8 @@ impl RouteScope for Write {
 pub struct ProjectAccess<Sc> {
     /// The token's owner: whose `Idempotency-Key`s the request's is.
     pub owner: UserId,
+    /// Who the activity event of a write names.
+    pub actor: Actor,
     pub team: TeamId,
     pub project: ProjectId,
     pub query: Query,
@@ -55,6 +58,7 @@ pub struct ProjectAccess<Sc> {
 /// is the route's business.
 pub struct VersionAccess<Sc> {
     pub owner: UserId,
+    pub actor: Actor,
     pub team: TeamId,
     pub project: ProjectId,
     pub version: VersionId,
@@ -71,6 +75,7 @@ pub fn version_not_found() -> ApiError {
 
 struct Admitted {
     owner: UserId,
+    actor: Actor,
     team: TeamId,
     project: ProjectId,
     version: Option<VersionId>,
@@ -115,6 +120,7 @@ where
         return Err(project_not_found());
     }
     Ok(Admitted {
+        actor: Actor::pat(&principal.token),
         owner: principal.token.owner,
         team,
         project,
@@ -134,6 +140,7 @@ where
         let admitted = admit(parts, store, Sc::SCOPE).await?;
         Ok(Self {
             owner: admitted.owner,
+            actor: admitted.actor,
             team: admitted.team,
             project: admitted.project,
             query: admitted.query,
@@ -153,6 +160,7 @@ where
         let admitted = admit(parts, store, Sc::SCOPE).await?;
         Ok(Self {
             owner: admitted.owner,
+            actor: admitted.actor,
             team: admitted.team,
             project: admitted.project,
             // Only routed paths with `{versionId}` use this extractor.

@@ -10,17 +10,22 @@
 
 pub mod admit;
 pub mod body;
+pub mod history;
 pub mod listing;
 pub mod query;
 
 use app_upgrade::ApiError;
+use app_upgrade::domain::activity::Provenance;
 use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, UserId, VersionRecord};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{
-    IdempotencyHeader, JsonBody, Once, Route, idempotent, json, no_store, with_fallbacks,
+    IdempotencyHeader, JsonBody, Once, RequestOrigin, Route, idempotent, json, no_store,
+    with_fallbacks,
 };
 use app_upgrade::store::versions::next_revision;
-use app_upgrade::store::{CredentialStore, DirectoryStore, ReceiptStore, VersionStore};
+use app_upgrade::store::{
+    ActivityStore, CredentialStore, DirectoryStore, ReceiptStore, VersionStore,
+};
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -32,37 +37,61 @@ use crate::listing::ListParams;
 
 pub const COLLECTION_PATH: &str = "/api/v1/projects/{projectId}/versions";
 pub const ITEM_PATH: &str = "/api/v1/projects/{projectId}/versions/{versionId}";
+pub const ACTIVITY_PATH: &str = "/api/v1/projects/{projectId}/activity";
+pub const HISTORY_PATH: &str = "/api/v1/projects/{projectId}/versions/{versionId}/history";
+pub const RESTORE_PATH: &str = "/api/v1/projects/{projectId}/versions/{versionId}/restore";
 
 /// Everything the function reads and writes.
 pub trait Store:
-    CredentialStore + DirectoryStore + VersionStore + ReceiptStore + Clone + 'static
+    CredentialStore + DirectoryStore + VersionStore + ReceiptStore + ActivityStore + Clone + 'static
 {
 }
 
-impl<S: CredentialStore + DirectoryStore + VersionStore + ReceiptStore + Clone + 'static> Store
-    for S
+impl<S> Store for S where
+    S: CredentialStore
+        + DirectoryStore
+        + VersionStore
+        + ReceiptStore
+        + ActivityStore
+        + Clone
+        + 'static
 {
 }
 
 /// Every route, in the order `app` destructures them: a route added here
 /// and not routed there does not compile.
-pub const ROUTES: [Route; 5] = [
+pub const ROUTES: [Route; 8] = [
     Route::get(COLLECTION_PATH),
     Route::post(COLLECTION_PATH),
     Route::get(ITEM_PATH),
     Route::patch(ITEM_PATH),
     Route::delete(ITEM_PATH),
+    Route::get(ACTIVITY_PATH),
+    Route::get(HISTORY_PATH),
+    Route::post(RESTORE_PATH),
 ];
 
 /// The function's whole HTTP surface.
 pub fn app<S: Store>(store: S) -> Router {
-    let [list, create, read, update, delete] = ROUTES;
+    let [
+        list,
+        create,
+        read,
+        update,
+        delete,
+        activity,
+        revisions,
+        restore,
+    ] = ROUTES;
     let routes = Router::new()
         .route(list.path, list.to(list_versions::<S>))
         .route(create.path, create.to(create_version::<S>))
         .route(read.path, read.to(get_version::<S>))
         .route(update.path, update.to(update_version::<S>))
-        .route(delete.path, delete.to(delete_version::<S>));
+        .route(delete.path, delete.to(delete_version::<S>))
+        .route(activity.path, activity.to(history::project_activity::<S>))
+        .route(revisions.path, revisions.to(history::version_history::<S>))
+        .route(restore.path, restore.to(history::restore_version::<S>));
     no_store(with_fallbacks(routes)).with_state(store)
 }
 
@@ -85,13 +114,19 @@ async fn get_version<S: Store>(
 
 /// A version write's `Idempotency-Key`, if any: keys belong to the token's
 /// owner.
-fn keyed(header: &IdempotencyHeader, owner: &UserId, body: &[u8], now: Timestamp) -> Option<Once> {
+pub(crate) fn keyed(
+    header: &IdempotencyHeader,
+    owner: &UserId,
+    body: &[u8],
+    now: Timestamp,
+) -> Option<Once> {
     header.once(ReceiptScope::Account(owner.clone()), body, now)
 }
 
 async fn create_version<S: Store>(
     State(store): State<S>,
     access: ProjectAccess<Write>,
+    RequestOrigin(origin): RequestOrigin,
     header: IdempotencyHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -107,7 +142,10 @@ async fn create_version<S: Store>(
             record.project, record.id, access.team
         ));
         let receipt = Once::receipt_for(once.as_ref(), &answer)?;
-        store.create_version(&record, receipt.as_ref()).await?;
+        let by = Provenance::new(access.actor.clone(), origin, now);
+        store
+            .create_version(&record, receipt.as_ref(), Some(&by))
+            .await?;
         Ok(answer)
     })
     .await
@@ -116,6 +154,7 @@ async fn create_version<S: Store>(
 async fn update_version<S: Store>(
     State(store): State<S>,
     access: VersionAccess<Write>,
+    RequestOrigin(origin): RequestOrigin,
     header: IdempotencyHeader,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -127,8 +166,9 @@ async fn update_version<S: Store>(
         let next = fields.apply_to(&current, now);
         let answer = json_answer(StatusCode::OK, &next_revision(&current, &next))?;
         let receipt = Once::receipt_for(once.as_ref(), &answer)?;
+        let by = Provenance::new(access.actor.clone(), origin, now);
         store
-            .update_version(&current, &next, receipt.as_ref())
+            .update_version(&current, &next, receipt.as_ref(), Some(&by))
             .await?;
         Ok(answer)
     })
@@ -138,6 +178,7 @@ async fn update_version<S: Store>(
 async fn delete_version<S: Store>(
     State(store): State<S>,
     access: VersionAccess<Write>,
+    RequestOrigin(origin): RequestOrigin,
     header: IdempotencyHeader,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
@@ -150,7 +191,11 @@ async fn delete_version<S: Store>(
             body: String::new(),
         };
         let receipt = Once::receipt_for(once.as_ref(), &answer)?;
-        if store.delete_version(&current, receipt.as_ref()).await? {
+        let by = Provenance::new(access.actor.clone(), origin, now);
+        if store
+            .delete_version(&current, receipt.as_ref(), Some(&by))
+            .await?
+        {
             Ok(answer)
         } else {
             Err(version_not_found())

@@ -138,7 +138,7 @@ impl Seeded {
         });
         let record = VersionFields::parse(&body, Intent::Create, &tenant.project)?
             .into_new_record(tenant.project.clone(), now);
-        store.create_version(&record, None).await?;
+        store.create_version(&record, None, None).await?;
         Ok(Self {
             store,
             team: tenant.team,

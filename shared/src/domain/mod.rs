@@ -1,5 +1,6 @@
 //! Domain types that can only hold valid values: parse, don't validate.
 
+pub mod activity;
 pub mod credential;
 pub mod idempotency;
 pub mod record;
@@ -103,6 +104,11 @@ ulid_id!(
     /// A project API key's public id (the key itself is a secret): `key_01J…`.
     ApiKeyId,
     "key_"
+);
+ulid_id!(
+    /// One recorded change (see [`activity`]): `evt_01J…`, time-ordered.
+    EventId,
+    "evt_"
 );
 
 /// Declares a bounded, trimmed string newtype.

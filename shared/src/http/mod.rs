@@ -5,6 +5,7 @@
 pub mod idempotency;
 pub mod json_body;
 pub mod lambda;
+pub mod origin;
 pub mod query;
 pub mod route;
 
@@ -20,6 +21,7 @@ use crate::error::ApiError;
 pub use idempotency::{IdempotencyHeader, Once, idempotent, idempotent_unless};
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
 pub use lambda::{admit, handler, make_query_valid, run};
+pub use origin::RequestOrigin;
 pub use query::Query;
 pub use route::Route;
 

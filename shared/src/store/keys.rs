@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use crate::domain::{
-    ApiKeyId, AppName, Email, Environment, IdempotencyKey, InvitationId, Platform, ProjectId,
-    ReceiptScope, SecretHash, TeamId, TokenId, UserId, VersionId,
+    ApiKeyId, AppName, Email, Environment, EventId, IdempotencyKey, InvitationId, Platform,
+    ProjectId, ReceiptScope, SecretHash, TeamId, TokenId, UserId, VersionId,
 };
 
 pub const PK: &str = "pk";
@@ -193,6 +193,35 @@ pub fn version_identity(
             escape(environment.as_str())
         ),
     )
+}
+
+/// One revision of a version, beside it in its project's partition (so a
+/// project's delete removes its history too). Zero-padded so that string
+/// order is revision order.
+pub fn revision(project: &ProjectId, version: &VersionId, revision: u64) -> Key {
+    Key::new(
+        project_pk(project),
+        format!("{}{revision:020}", revision_prefix(version)),
+    )
+}
+
+/// Sort-key prefix of one version's revisions.
+pub fn revision_prefix(version: &VersionId) -> String {
+    format!("REVISION#{version}#")
+}
+
+/// A project's activity: in the project's partition (deleted with it), apart
+/// from the prefixes that listing and the check read, newest first by event
+/// id (a ULID).
+pub fn project_activity_pk(project: &ProjectId) -> String {
+    project_pk(project)
+}
+
+pub const EVENT_PREFIX: &str = "EVENT#";
+
+/// An event in the activity partition `pk`.
+pub fn event(pk: &str, id: &EventId) -> Key {
+    Key::new(pk.to_owned(), format!("{EVENT_PREFIX}{id}"))
 }
 
 /// Partition of the `check-index`: the candidates of one check.

@@ -42,6 +42,12 @@
 //! | project | `PROJECT#<projectId>` | `PROJECT` (holds teamId) |
 //! | version | `PROJECT#<projectId>` | `VERSION#<versionId>` |
 //! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` |
+//! | version revision | `PROJECT#<projectId>` | `REVISION#<versionId>#<revision, 20 digits>` (JSON, ttl) |
+//! | project event | `PROJECT#<projectId>` | `EVENT#<eventId>` (JSON, ttl) |
+//!
+//! Every version write through the API also puts its event and its
+//! revision, in its own transaction ([`activity`]): a change without its
+//! record cannot exist. Both expire (`ttl`, `ACTIVITY_RETENTION_DAYS`).
 //!
 //! A version and its identity item are written in one `TransactWriteItems`
 //! with `attribute_not_exists` on the identity, so at most one version per
@@ -55,6 +61,7 @@
 //! sparse `check-index` GSI, which no read uses any more.
 
 pub mod accounts;
+pub mod activity;
 pub mod check;
 pub mod config;
 pub mod dynamo;
@@ -72,6 +79,7 @@ use crate::domain::{
     Timestamp, TokenId, UserId,
 };
 
+pub use activity::{ActivityStore, Feed};
 pub use check::CheckStore;
 pub use config::Config;
 pub use dynamo::DynamoStore;

@@ -27,14 +27,15 @@ pub struct IndexDef {
     pub range_key: Option<&'static str>,
 }
 
-/// Teams, memberships, projects, versions and version-identity items.
+/// Teams, memberships, projects, versions and version-identity items, and
+/// the activity events and version revisions that expire (`ttl`).
 pub const VERSIONS: TableDef = TableDef {
     logical_id: "VersionsTable",
     env_var: "VERSIONS_TABLE",
     hash_key: "pk",
     range_key: "sk",
     indexes: &[CHECK_INDEX],
-    ttl_attribute: None,
+    ttl_attribute: Some("ttl"),
 };
 
 /// Candidate versions for a check: partitioned by

@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use super::StoreError;
+use crate::domain::activity::Provenance;
 use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
 
 /// What [`VersionStore::update_version`] stores for `next` over `current`:
@@ -23,7 +24,10 @@ pub fn next_revision(current: &VersionRecord, next: &VersionRecord) -> VersionRe
 ///
 /// Each write takes an optional idempotency [`Receipt`], stored in the same
 /// transaction: the receipt exists exactly when the write happened. A
-/// receipt lost to a concurrent same-key request is a `Conflict`.
+/// receipt lost to a concurrent same-key request is a `Conflict`. A write
+/// made `by` someone through the API also stores its activity event and the
+/// version's revision in that transaction (see [`super::activity`]):
+/// there is no change without its record, nor a record without its change.
 pub trait VersionStore: Send + Sync {
     /// Stores a new record. `Conflict` when its identity is taken, including
     /// by a concurrent create.
@@ -31,6 +35,7 @@ pub trait VersionStore: Send + Sync {
         &self,
         record: &VersionRecord,
         receipt: Option<&Receipt>,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Strongly consistent, so an update reads the revision it conditions on.
@@ -50,6 +55,7 @@ pub trait VersionStore: Send + Sync {
         current: &VersionRecord,
         next: &VersionRecord,
         receipt: Option<&Receipt>,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<VersionRecord, StoreError>> + Send;
 
     /// Deletes `current` and its identity item. `Ok(false)` when it is gone
@@ -58,6 +64,7 @@ pub trait VersionStore: Send + Sync {
         &self,
         current: &VersionRecord,
         receipt: Option<&Receipt>,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Every record of `project`, in no particular order: listing filters,

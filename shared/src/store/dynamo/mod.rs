@@ -1,5 +1,6 @@
 //! The DynamoDB implementation of the store traits.
 
+mod activity;
 mod check;
 mod credentials;
 mod directory;
@@ -159,6 +160,8 @@ pub struct DynamoStore {
     client: Client,
     versions_table: String,
     tokens_table: String,
+    /// How long events and revisions are kept (see [`super::activity`]).
+    retention_days: u16,
 }
 
 impl DynamoStore {
@@ -167,6 +170,15 @@ impl DynamoStore {
             client,
             versions_table: config.versions_table.clone(),
             tokens_table: config.tokens_table.clone(),
+            retention_days: crate::domain::activity::DEFAULT_RETENTION_DAYS,
+        }
+    }
+
+    /// The same store, keeping events and revisions `days` days.
+    pub fn with_retention_days(self, days: u16) -> Self {
+        Self {
+            retention_days: days,
+            ..self
         }
     }
 

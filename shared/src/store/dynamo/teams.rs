@@ -37,8 +37,8 @@ struct InvitationItem {
     invited_by: UserId,
     created_at: Timestamp,
     expires_at: Timestamp,
-    /// Epoch seconds: DynamoDB's TTL removes expired invitations (the
-    /// versions table has no TTL attribute today, so they are filtered).
+    /// Epoch seconds: DynamoDB's TTL removes expired invitations, in its
+    /// own time (reads filter them by `expiresAt`).
     ttl: i64,
 }
 

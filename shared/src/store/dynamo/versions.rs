@@ -13,6 +13,7 @@ use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
 use super::transact::{Condition, Failed, delete, put, transact};
 use super::version_item::{from_version_item, to_version_item};
 use super::{DynamoStore, classify, get_consistent, query_all, to_item};
+use crate::domain::activity::Provenance;
 use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
 use crate::store::keys::{self, Key};
 use crate::store::versions::next_revision;
@@ -83,6 +84,7 @@ impl VersionStore for DynamoStore {
         &self,
         record: &VersionRecord,
         receipt: Option<&Receipt>,
+        by: Option<&Provenance>,
     ) -> Result<(), StoreError> {
         let mut items = vec![
             self.put_identity(record)?,
@@ -92,6 +94,7 @@ impl VersionStore for DynamoStore {
                 Condition::absent(),
             )?,
         ];
+        self.with_version_record(&mut items, by, None, Some(record))?;
         let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
         // A lost race between concurrent creates of one identity surfaces as
         // either a failed condition or a transaction conflict: both mean the
@@ -121,6 +124,7 @@ impl VersionStore for DynamoStore {
         current: &VersionRecord,
         next: &VersionRecord,
         receipt: Option<&Receipt>,
+        by: Option<&Provenance>,
     ) -> Result<VersionRecord, StoreError> {
         let stored = next_revision(current, next);
         let mut items = vec![put(
@@ -132,6 +136,7 @@ impl VersionStore for DynamoStore {
             items.push(self.delete_identity(current)?);
             items.push(self.put_identity(&stored)?);
         }
+        self.with_version_record(&mut items, by, Some(current), Some(&stored))?;
         let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
         transact(&self.client, items).await.map_err(|failed| {
             if receipt_in_flight(&failed, at) {
@@ -152,6 +157,7 @@ impl VersionStore for DynamoStore {
         &self,
         current: &VersionRecord,
         receipt: Option<&Receipt>,
+        by: Option<&Provenance>,
     ) -> Result<bool, StoreError> {
         let mut items = vec![
             delete(
@@ -161,6 +167,7 @@ impl VersionStore for DynamoStore {
             )?,
             self.delete_identity(current)?,
         ];
+        self.with_version_record(&mut items, by, Some(current), None)?;
         let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
         match transact(&self.client, items).await.map_err(|failed| {
             settle(failed, at, |failed| {

@@ -1,0 +1,241 @@
+//! A project's activity, a version's revisions, and a restore.
+//!
+//! They live here, beside the writes that record them, because this
+//! function already admits a caller to a project (membership and the
+//! project's team in one read) under the version scopes, and a restore is
+//! a version write: the same uniqueness rule, receipts and event as an
+//! update or a create.
+
+use app_upgrade::domain::activity::{Cursor, Event, Provenance, Revision};
+use app_upgrade::domain::{Timestamp, VersionRecord};
+use app_upgrade::http::idempotency::json_answer;
+use app_upgrade::http::{IdempotencyHeader, JsonBody, Once, RequestOrigin, idempotent, json};
+use app_upgrade::store::Feed;
+use app_upgrade::store::activity::MAX_PAGE;
+use app_upgrade::store::versions::next_revision;
+use app_upgrade::{ApiError, FieldErrors};
+use axum::extract::State;
+use axum::response::Response;
+use http::StatusCode;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
+use crate::query::Query;
+use crate::{Store, keyed};
+
+/// Events per page when `limit` is not given.
+pub const DEFAULT_PAGE: u16 = 20;
+
+/// `cursor` and `limit` of an activity route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageParams {
+    pub cursor: Option<Cursor>,
+    pub limit: u16,
+}
+
+impl PageParams {
+    pub fn parse(query: &Query) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::new();
+        let cursor = match query.get("cursor") {
+            Err(e) => {
+                errors.add(e.field, e.message);
+                None
+            }
+            Ok(None | Some("")) => Some(None),
+            Ok(Some(raw)) => errors.check("cursor", Cursor::parse(raw).map(Some).map_err(|e| e.0)),
+        };
+        let limit = match query.get("limit") {
+            Err(e) => {
+                errors.add(e.field, e.message);
+                None
+            }
+            Ok(None | Some("")) => Some(DEFAULT_PAGE),
+            Ok(Some(raw)) => errors.check(
+                "limit",
+                raw.parse::<u16>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or("must be a whole number from 1 to 100"),
+            ),
+        };
+        let params = cursor
+            .zip(limit)
+            .map(|(cursor, limit)| Self { cursor, limit });
+        errors.finish(params)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventsPage {
+    results: Vec<Event>,
+    next_cursor: Option<String>,
+}
+
+pub async fn project_activity<S: Store>(
+    State(store): State<S>,
+    access: ProjectAccess<Read>,
+) -> Result<Response, ApiError> {
+    let params = PageParams::parse(&access.query)?;
+    let page = store
+        .activity(
+            &Feed::Project(access.project.clone()),
+            params.cursor.as_ref(),
+            params.limit,
+        )
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &EventsPage {
+            results: page.events,
+            next_cursor: page.next.map(|c| c.encode()),
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct Revisions {
+    results: Vec<Revision>,
+}
+
+pub async fn version_history<S: Store>(
+    State(store): State<S>,
+    access: VersionAccess<Read>,
+) -> Result<Response, ApiError> {
+    let mut results = store.history(&access.project, &access.version).await?;
+    if results.is_empty() {
+        // A version written before history was kept still has itself.
+        if store
+            .get_version(&access.project, &access.version)
+            .await?
+            .is_none()
+        {
+            return Err(version_not_found());
+        }
+    }
+    results.reverse();
+    Ok(json(StatusCode::OK, &Revisions { results }))
+}
+
+/// `{"revision": n}`, nothing else.
+fn wanted_revision(body: &Value) -> Result<u64, ApiError> {
+    let mut errors = FieldErrors::new();
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    };
+    for key in object.keys().filter(|k| *k != "revision") {
+        errors.add_key("", key, "is not a known field");
+    }
+    let revision = match object.get("revision") {
+        None => {
+            errors.add("revision", "is required");
+            None
+        }
+        Some(value) => errors.check(
+            "revision",
+            value
+                .as_u64()
+                .ok_or("must be a revision number from the history"),
+        ),
+    };
+    errors.finish(revision)
+}
+
+pub async fn restore_version<S: Store>(
+    State(store): State<S>,
+    access: VersionAccess<Write>,
+    RequestOrigin(origin): RequestOrigin,
+    header: IdempotencyHeader,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let now = Timestamp::now();
+    let once = keyed(&header, &access.owner, body.to_string().as_bytes(), now);
+    idempotent(&store, once.as_ref(), || async {
+        let wanted = wanted_revision(&body)?;
+        let history = store.history(&access.project, &access.version).await?;
+        let Some(latest) = history.last() else {
+            return Err(version_not_found());
+        };
+        let old = history
+            .iter()
+            .find(|r| r.revision == wanted)
+            .ok_or_else(|| ApiError::not_found("no such revision of this version"))?;
+        if old.deleted {
+            return Err(ApiError::bad_param(
+                "revision",
+                "is the version's deletion; restore the revision before it",
+            ));
+        }
+        let by = Provenance::new(access.actor.clone(), origin, now).restoring(wanted);
+        let back = VersionRecord {
+            updated_at: now,
+            ..old.version.clone()
+        };
+        match store.get_version(&access.project, &access.version).await? {
+            Some(current) => {
+                let answer = json_answer(StatusCode::OK, &next_revision(&current, &back))?;
+                let receipt = Once::receipt_for(once.as_ref(), &answer)?;
+                store
+                    .update_version(&current, &back, receipt.as_ref(), Some(&by))
+                    .await?;
+                Ok(answer)
+            }
+            // Deleted: it comes back with its id, one revision after its
+            // deletion, if no other version took its identity meanwhile.
+            None => {
+                let back = VersionRecord {
+                    revision: latest.revision + 1,
+                    ..back
+                };
+                let answer = json_answer(StatusCode::OK, &back)?;
+                let receipt = Once::receipt_for(once.as_ref(), &answer)?;
+                store
+                    .create_version(&back, receipt.as_ref(), Some(&by))
+                    .await?;
+                Ok(answer)
+            }
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app_upgrade::domain::EventId;
+
+    #[test]
+    fn page_params_default_bound_and_reject_garbage() {
+        let ok = PageParams::parse(&Query::parse(Some("teamId=t"))).expect("defaults");
+        assert_eq!((ok.cursor, ok.limit), (None, DEFAULT_PAGE));
+        let cursor = Cursor(EventId::generate());
+        let q = format!("limit=100&cursor={}", cursor.encode());
+        let ok = PageParams::parse(&Query::parse(Some(&q))).expect("valid");
+        assert_eq!((ok.cursor, ok.limit), (Some(cursor), 100));
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=x",
+            "cursor=nope",
+            "limit=1&limit=2",
+        ] {
+            let err = PageParams::parse(&Query::parse(Some(bad))).expect_err(bad);
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_restore_names_one_revision_and_nothing_else() {
+        assert_eq!(wanted_revision(&serde_json::json!({"revision": 2})), Ok(2));
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"revision": -1}),
+            serde_json::json!({"revision": "2"}),
+            serde_json::json!({"revision": 1, "id": "x"}),
+            serde_json::json!([1]),
+        ] {
+            assert!(wanted_revision(&bad).is_err(), "{bad}");
+        }
+    }
+}
