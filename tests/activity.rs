@@ -797,6 +797,28 @@ async fn bad_paging_and_restore_input_are_400s() {
                 .is_some_and(|e| !e.is_empty())
         );
     }
+    // A version written without its record (seeded) has no revision to
+    // restore; one that never existed is not found.
+    let seeded = version_record(&fx.project, "Seeded", "1.0.0", "ios", "production");
+    fx.store
+        .create_version(&seeded, None, None)
+        .await
+        .expect("seeded");
+    let reply = call(
+        &app,
+        Method::POST,
+        &restore_uri(&fx, seeded.id.as_str()),
+        &fx.rw_token,
+        Some(&json!({"revision": 1})),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.json["message"].as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            Some("no such revision of this version")
+        )
+    );
     // A version that never existed has no history.
     let unknown = app_upgrade::domain::VersionId::generate().to_string();
     let reply = call(

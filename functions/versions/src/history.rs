@@ -154,13 +154,20 @@ pub async fn restore_version<S: Store>(
     idempotent(&store, once.as_ref(), || async {
         let wanted = wanted_revision(&body)?;
         let history = store.history(&access.project, &access.version).await?;
+        let no_such_revision = || ApiError::not_found("no such revision of this version");
         let Some(latest) = history.last() else {
-            return Err(version_not_found());
+            // Written before revisions were kept, expired, or never there.
+            return Err(
+                match store.get_version(&access.project, &access.version).await? {
+                    Some(_) => no_such_revision(),
+                    None => version_not_found(),
+                },
+            );
         };
         let old = history
             .iter()
             .find(|r| r.revision == wanted)
-            .ok_or_else(|| ApiError::not_found("no such revision of this version"))?;
+            .ok_or_else(no_such_revision)?;
         if old.deleted {
             return Err(ApiError::bad_param(
                 "revision",
