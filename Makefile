@@ -31,7 +31,7 @@ contract: ## Schemathesis against its own `make run` stack (:9006, DynamoDB :800
 bench: ## All performance figures (init, RSS, DynamoDB calls, instructions, listing, sizes) → target/bench/results.json (own DynamoDB :8003)
 	@$(scripts)/bench.sh
 
-test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test, `make contract`
+test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test, `make contract`, `make loadtest`
 	@$(scripts)/bootstrap.sh --test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -47,6 +47,7 @@ test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emu
 	cargo nextest run --workspace
 	@$(scripts)/browser-test.sh
 	@$(scripts)/contract.sh
+	@$(scripts)/loadtest.sh
 
 browser-test: ## The Access Tokens page in headless Chromium, against its own `make run` stack (:9004, emulator :8004)
 	@$(scripts)/browser-test.sh
