@@ -71,8 +71,8 @@ async fn list_versions<S: Store>(
     access: ProjectAccess<Read>,
 ) -> Result<Response, ApiError> {
     let params = ListParams::parse(&access.query)?;
-    let records = store.list_versions(&access.project).await?;
-    Ok(json(StatusCode::OK, &listing::page(records, &params)))
+    let page = listing::list(&store, &access.project, &params).await?;
+    Ok(json(StatusCode::OK, &page))
 }
 
 async fn get_version<S: Store>(

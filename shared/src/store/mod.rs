@@ -41,18 +41,25 @@
 //! | membership, by user | `USER#<sub>` | `MEMBEROF#<teamId>` |
 //! | project | `PROJECT#<projectId>` | `PROJECT` (holds teamId) |
 //! | version | `PROJECT#<projectId>` | `VERSION#<versionId>` |
-//! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` |
+//! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` (holds versionId and the summary) |
+//! | version, in creation order | `PROJECT#<projectId>` | `CREATED#<createdAt ms, 15 digits>#<versionId complemented>` |
+//! | project's version count | `PROJECT#<projectId>` | `CREATED#~COUNT` (holds `versions`) |
 //!
-//! A version and its identity item are written in one `TransactWriteItems`
-//! with `attribute_not_exists` on the identity, so at most one version per
+//! A version, its identity item, its copy in creation order and the
+//! project's count are written in one `TransactWriteItems` with
+//! `attribute_not_exists` on the identity, so at most one version per
 //! (project, appName, appVersion, platform, environment) exists even under
 //! concurrent creates; a version carries a `revision` that updates are
 //! conditioned on. Access for a PAT request (membership + project's team) is
 //! one `BatchGetItem`. A cold version check is one `GetItem` on the API
 //! key's hash plus one `Query` of the project's partition (its active
-//! versions, all apps at once). Active versions still carry `checkKey` =
-//! `<projectId>#<appName>#<platform>#<environment>`, the partition key of the
-//! sparse `check-index` GSI, which no read uses any more.
+//! versions, all apps at once). A list page in the default order (newest
+//! first) is one backward `Query` of the creation-order copies, which reads
+//! the count (it sorts after them) and the newest versions as far as the
+//! page; any other order or a filter reads every identity item, which also
+//! holds the version's summary (the few fields filters and sorts need,
+//! under one-letter names: a fraction of a version's size), then the page's
+//! versions with one `BatchGetItem`. The table has no secondary index.
 
 pub mod check;
 pub mod config;
@@ -75,7 +82,7 @@ pub use config::Config;
 pub use dynamo::DynamoStore;
 pub use receipts::ReceiptStore;
 pub use tokens::{TokenStore, TokenSummary};
-pub use versions::VersionStore;
+pub use versions::{NewestPage, VersionStore, VersionSummary};
 
 /// Failures of the backing store, already classified for the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -356,13 +356,23 @@ pub(crate) async fn batch_get(
     keys: &[Item],
     projection: &str,
 ) -> Result<Vec<Item>, StoreError> {
+    batch_get_items(client, table, keys, Some(projection)).await
+}
+
+/// [`batch_get`], reading whole items when `projection` is `None`.
+pub(crate) async fn batch_get_items(
+    client: &Client,
+    table: &str,
+    keys: &[Item],
+    projection: Option<&str>,
+) -> Result<Vec<Item>, StoreError> {
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(BATCH_GET_LIMIT) {
         let mut pending = Some(
             KeysAndAttributes::builder()
                 .set_keys(Some(chunk.to_vec()))
                 .consistent_read(true)
-                .projection_expression(projection)
+                .set_projection_expression(projection.map(str::to_owned))
                 .build()
                 .map_err(internal)?,
         );

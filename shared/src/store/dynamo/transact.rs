@@ -1,10 +1,11 @@
-//! `TransactWriteItems`, the one way: conditional puts and deletes as
-//! transaction items, and a cancelled transaction's reasons matched by code.
+//! `TransactWriteItems`, the one way: conditional puts and deletes (and
+//! counters' `ADD`s) as transaction items, and a cancelled transaction's
+//! reasons matched by code.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{Item, classify, internal, is_code, key_item};
@@ -87,6 +88,25 @@ pub(crate) fn delete(
     Ok(TransactWriteItem::builder()
         .delete(delete.build().map_err(internal)?)
         .build())
+}
+
+/// Adds `delta` to the number `attribute` of the item at `key` (an absent
+/// item or attribute counts from 0).
+pub(crate) fn add(
+    table: &str,
+    key: &Key,
+    attribute: &'static str,
+    delta: i64,
+) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key_item(key)))
+        .update_expression("ADD #n :delta")
+        .expression_attribute_names("#n", attribute)
+        .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// Why one item of a cancelled transaction failed.
