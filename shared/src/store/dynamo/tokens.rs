@@ -6,10 +6,12 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::credentials::{AccountTokenItem, SecretItem, ttl};
 use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
+use super::token_item::{AccountTokenItem, SecretItem};
 use super::transact::{Condition, delete, put, transact};
-use super::{DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item};
+use super::{
+    DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item, ttl,
+};
 use crate::domain::{IssuedPat, PatRecord, Receipt, SecretHash, Timestamp, TokenId, UserId};
 use crate::store::keys;
 use crate::store::{StoreError, TokenStore, TokenSummary};

@@ -1,0 +1,43 @@
+//! The store: both tables behind one client.
+
+use aws_sdk_dynamodb::Client;
+
+use super::sdk::load_lambda_sdk_config;
+use crate::store::config::Config;
+
+/// Both tables behind one client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    pub(super) client: Client,
+    pub(super) versions_table: String,
+    pub(super) tokens_table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, config: &Config) -> Self {
+        Self {
+            client,
+            versions_table: config.versions_table.clone(),
+            tokens_table: config.tokens_table.clone(),
+        }
+    }
+
+    /// From the process environment, credentials included: the one
+    /// `aws_config` load a function does at start-up.
+    pub async fn from_env(config: &Config) -> Self {
+        let sdk = load_lambda_sdk_config().await;
+        Self::new(Client::new(&sdk), config)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn versions_table(&self) -> &str {
+        &self.versions_table
+    }
+
+    pub fn tokens_table(&self) -> &str {
+        &self.tokens_table
+    }
+}
