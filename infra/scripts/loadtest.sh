@@ -165,8 +165,10 @@ found() {
 }
 [[ "$(found)" == false ]] || die "fresh: the inactive version was found before it was activated"
 item="$url/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions/$inactive_id?teamId=$APP_UPGRADE_TEAM_ID"
+# A PATCH carries the identity and forceUpgrade; omitted fields are kept.
 status="$(stack_status -X PATCH "$item" -H "Authorization: Bearer $APP_UPGRADE_TOKEN" \
-  -H 'Content-Type: application/json' -d '{"active": true}')"
+  -H 'Content-Type: application/json' \
+  -d '{'"$common"', "appVersion": "3.0.0", "platform": "android", "forceUpgrade": true, "active": true}')"
 [[ "$status" == 200 ]] || die "fresh: activating the seeded inactive version answered $status"
 changed=$SECONDS bound=$((CHECK_CACHE_TTL_SECONDS + 2))
 until [[ "$(found)" == true ]]; do
