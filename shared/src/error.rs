@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+use crate::auth::AuthError;
 use crate::store::StoreError;
 
 /// Seconds a client should wait before retrying after a 503.
@@ -241,6 +242,28 @@ impl std::error::Error for ApiError {}
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
         Self::invalid(vec![error])
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthorized(message) => Self::unauthorized(message),
+            AuthError::Forbidden(message) => Self::forbidden(message),
+            AuthError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl AuthError {
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        ApiError::from(self.clone()).status()
+    }
+
+    /// The message this error is answered with.
+    pub fn message(&self) -> String {
+        ApiError::from(self.clone()).message().to_owned()
     }
 }
 

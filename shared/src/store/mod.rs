@@ -68,6 +68,7 @@ pub mod keys;
 pub mod receipts;
 pub mod tables;
 pub mod tokens;
+pub mod unknown;
 pub mod versions;
 
 use std::future::Future;
@@ -166,6 +167,12 @@ pub trait CredentialStore: Send + Sync {
         owner: &UserId,
         token: &TokenId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The hashes recently found to name no credential, which the auth
+    /// path consults before a read; `None` remembers nothing.
+    fn unknown_pats(&self) -> Option<&unknown::UnknownPats> {
+        None
+    }
 }
 
 /// Creating credentials (the operator CLI and the token admin function).

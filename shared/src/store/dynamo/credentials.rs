@@ -6,6 +6,7 @@ use super::token_item::{ReceiptRef, SecretItem, pat_puts};
 use super::transact::{Condition, transact};
 use super::{DynamoStore, classify, from_item, get_consistent, to_item};
 use crate::domain::{ApiKeyRecord, IssuedPat, SecretHash, Timestamp, TokenId, UserId};
+use crate::store::unknown::UnknownPats;
 use crate::store::{Credential, CredentialStore, CredentialWriter, StoreError, keys};
 
 impl CredentialStore for DynamoStore {
@@ -62,6 +63,10 @@ impl CredentialStore for DynamoStore {
 
     async fn revoke_reused(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
         super::tokens::revoke(self, owner, token).await
+    }
+
+    fn unknown_pats(&self) -> Option<&UnknownPats> {
+        Some(&self.unknown_pats)
     }
 }
 

@@ -1,16 +1,22 @@
 //! The store: both tables behind one client.
 
+use std::sync::Arc;
+
 use aws_sdk_dynamodb::Client;
 
 use super::sdk::load_lambda_sdk_config;
 use crate::store::config::Config;
+use crate::store::unknown::{MAX_UNKNOWN_PATS, UnknownPats};
 
-/// Both tables behind one client. Cheap to clone.
+/// Both tables behind one client, and the memory of unknown PAT hashes
+/// (one per store, built with it: in a function's `main`, with the rest of
+/// its state). Cheap to clone; clones share the client and the memory.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) versions_table: String,
     pub(super) tokens_table: String,
+    pub(super) unknown_pats: Arc<UnknownPats>,
 }
 
 impl DynamoStore {
@@ -19,6 +25,7 @@ impl DynamoStore {
             client,
             versions_table: config.versions_table.clone(),
             tokens_table: config.tokens_table.clone(),
+            unknown_pats: Arc::new(UnknownPats::new(MAX_UNKNOWN_PATS)),
         }
     }
 
