@@ -151,6 +151,14 @@ pub fn version_identity(
 /// Sort-key prefix of the versions' listing entries.
 pub const VERSION_LISTING_PREFIX: &str = "CREATED#";
 
+/// The partition of a project's versions in creation order and its count,
+/// apart from its versions: a list page's `Query` walks only these (on
+/// DynamoDB a key condition seeks anyway; the local emulator walks the
+/// whole partition). Deleting a project deletes both partitions.
+pub fn listing_pk(project: &ProjectId) -> String {
+    format!("{}#CREATED", project_pk(project))
+}
+
 /// A version's listing entry: sorted by creation, so a backward `Query`
 /// reads the newest first. Ties (one millisecond) come out by ascending id,
 /// as the listing orders them, since the id is stored complemented.
@@ -161,7 +169,7 @@ pub fn version_listing(project: &ProjectId, created_at: Timestamp, version: &Ver
         .map(|b| char::from(b'0' + b'z' - b.clamp(b'0', b'z')))
         .collect();
     Key::new(
-        project_pk(project),
+        listing_pk(project),
         format!(
             "{VERSION_LISTING_PREFIX}{:015}#{complemented}",
             created_at.unix_millis().max(0)
@@ -174,7 +182,7 @@ pub fn version_listing(project: &ProjectId, created_at: Timestamp, version: &Ver
 /// of a list page reads it first: one call reads the count and the page.
 pub fn version_count(project: &ProjectId) -> Key {
     Key::new(
-        project_pk(project),
+        listing_pk(project),
         format!("{VERSION_LISTING_PREFIX}~COUNT"),
     )
 }
@@ -241,6 +249,9 @@ mod tests {
         assert!(count.starts_with(VERSION_LISTING_PREFIX) && !count.starts_with(VERSION_PREFIX));
         let latest = version_listing(&p, at(99_999_999_999_999), &high).sk;
         assert!(count > latest, "the count is read first, backwards");
+        assert_eq!(version_count(&p).pk, listing_pk(&p));
+        assert_ne!(listing_pk(&p), project_pk(&p));
+        assert_ne!(listing_pk(&p), project_pk(&ProjectId::generate()));
     }
 
     #[test]

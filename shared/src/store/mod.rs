@@ -42,8 +42,8 @@
 //! | project | `PROJECT#<projectId>` | `PROJECT` (holds teamId) |
 //! | version | `PROJECT#<projectId>` | `VERSION#<versionId>` |
 //! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` (holds versionId and the summary) |
-//! | version, in creation order | `PROJECT#<projectId>` | `CREATED#<createdAt ms, 15 digits>#<versionId complemented>` |
-//! | project's version count | `PROJECT#<projectId>` | `CREATED#~COUNT` (holds `versions`) |
+//! | version, in creation order | `PROJECT#<projectId>#CREATED` | `CREATED#<createdAt ms, 15 digits>#<versionId complemented>` |
+//! | project's version count | `PROJECT#<projectId>#CREATED` | `CREATED#~COUNT` (holds `versions`) |
 //!
 //! A version, its identity item, its copy in creation order and the
 //! project's count are written in one `TransactWriteItems` with
@@ -53,7 +53,8 @@
 //! conditioned on. Access for a PAT request (membership + project's team) is
 //! one `BatchGetItem`. A cold version check is one `GetItem` on the API
 //! key's hash plus one `Query` of the project's partition (its active
-//! versions, all apps at once). A list page in the default order (newest
+//! versions, all apps at once). A project's data is its two partitions:
+//! deleting a project deletes both. A list page in the default order (newest
 //! first) is one backward `Query` of the creation-order copies, which reads
 //! the count (it sorts after them) and the newest versions as far as the
 //! page; any other order or a filter reads every identity item, which also

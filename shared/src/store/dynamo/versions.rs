@@ -478,7 +478,7 @@ impl DynamoStore {
             .query()
             .table_name(&self.versions_table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
+            .expression_attribute_values(":pk", AttributeValue::S(keys::listing_pk(project)))
             .expression_attribute_values(
                 ":prefix",
                 AttributeValue::S(keys::VERSION_LISTING_PREFIX.to_owned()),
