@@ -13,16 +13,50 @@ connections.
 """
 
 import argparse
+import copy
 import os
 import signal
 import threading
+import types
 
+from moto.dynamodb import models as dynamodb_models
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
 from werkzeug.serving import run_simple
+
+
+def copy_each_table_once_per_transaction() -> None:
+    """moto's TransactWriteItems backs up a table by deep-copying it once per
+    transaction item that names it, all before any write: the same backup
+    again and again, so a transaction of n items costs n copies of the
+    table. Here each table is copied once per transaction (the backup is
+    unchanged). Requests are serialized, so one memo at a time suffices."""
+    memo: dict[int, tuple[object, object]] | None = None
+
+    def deepcopy(obj, *args):
+        if memo is None or args or not isinstance(obj, dynamodb_models.Table):
+            return copy.deepcopy(obj, *args)
+        if id(obj) not in memo:
+            # The table itself is kept too, so its id cannot be reused.
+            memo[id(obj)] = (obj, copy.deepcopy(obj))
+        return memo[id(obj)][1]
+
+    dynamodb_models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
+    backend = dynamodb_models.DynamoDBBackend
+    original = backend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        nonlocal memo
+        memo = {}
+        try:
+            return original(self, transact_items)
+        finally:
+            memo = None
+
+    backend.transact_write_items = transact_write_items
 
 
 def main() -> None:
@@ -37,6 +71,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 
+    copy_each_table_once_per_transaction()
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
 
