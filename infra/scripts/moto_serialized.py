@@ -7,7 +7,9 @@ during iteration" (a 500) when tests run in parallel. Real DynamoDB has no
 such race, so serializing requests here removes a fault of the emulator, not
 of our code; clients still send concurrently (the concurrency tests'
 requests interleave at the server), and threads still serve keep-alive
-connections.
+connections. Two more differences from DynamoDB are removed the same way
+(see the functions below): a transaction's tables are copied once, and a
+transaction's ClientRequestToken makes its retry harmless.
 
     python moto_serialized.py -H 127.0.0.1 -p 8000
 """
@@ -17,9 +19,11 @@ import copy
 import os
 import signal
 import threading
+import time
 import types
 
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -59,6 +63,31 @@ def copy_each_table_once_per_transaction() -> None:
     backend.transact_write_items = transact_write_items
 
 
+def honour_client_request_tokens() -> None:
+    """DynamoDB applies a TransactWriteItems at most once per
+    ClientRequestToken (for 10 minutes): the SDK's retry of a transaction
+    whose answer timed out reuses its token and is answered success without
+    a second write. moto applies it again (a uniqueness condition then fails
+    on the retry of a write that happened). Here a repeated token gets the
+    first answer."""
+    answered: dict[str, tuple[float, object]] = {}
+    original = DynamoHandler.transact_write_items
+
+    def transact_write_items(self):
+        now = time.monotonic()
+        for token in [t for t, (at, _) in answered.items() if now - at > 600]:
+            del answered[token]
+        token = self.body.get("ClientRequestToken")
+        if token in answered:
+            return answered[token][1]
+        result = original(self)
+        if token:
+            answered[token] = (now, result)
+        return result
+
+    DynamoHandler.transact_write_items = transact_write_items
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -72,6 +101,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 
     copy_each_table_once_per_transaction()
+    honour_client_request_tokens()
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
 
