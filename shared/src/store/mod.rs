@@ -206,8 +206,8 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// `Ok(false)` when the user was not a member. `Conflict` when they are
-    /// the team's last owner.
+    /// `Ok(false)` when the user was not a member. The operator's removal:
+    /// unlike the team API's, it may remove the last owner.
     fn remove_member(
         &self,
         team: &TeamId,
