@@ -13,8 +13,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     #[cfg(feature = "local-jwt")]
     let app = {
         use app_upgrade::auth::local_jwt::{JwtVerifier, with_local_jwt};
-        let verifier = JwtVerifier::from_env()?.ok_or("ACCOUNT_JWT_ISSUER is not set")?;
-        with_local_jwt(app, verifier)
+        with_local_jwt(app, JwtVerifier::from_env()?)
     };
     app_upgrade::http::run(app).await
 }

@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     app_upgrade::http::init_tracing();
     let config = Config::from_env()?;
     // Its keys are fetched on the first session, not here.
-    let sessions = JwtVerifier::from_env()?;
+    let sessions = JwtVerifier::from_env_if_configured()?;
     let store = DynamoStore::from_env(&config).await;
     let app = match sessions {
         Some(verifier) => versions::app_with_sessions(store, Arc::new(verifier)),

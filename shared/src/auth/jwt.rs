@@ -99,9 +99,13 @@ impl JwtVerifier {
     /// From `ACCOUNT_JWT_ISSUER` and `ACCOUNT_JWT_AUDIENCE` (comma-separated),
     /// with the keys at `<issuer>/.well-known/jwks.json` (Cognito's and most
     /// OIDC providers' place) unless `ACCOUNT_JWKS_URL` names another (the
-    /// local Cognito serves them on the emulator's own address). `None`
-    /// without an issuer: no account sessions.
-    pub fn from_env() -> Result<Option<Self>, String> {
+    /// local Cognito serves them on the emulator's own address).
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_env_if_configured()?.ok_or_else(|| "ACCOUNT_JWT_ISSUER is not set".into())
+    }
+
+    /// [`Self::from_env`], or `None` without an issuer: no account sessions.
+    pub fn from_env_if_configured() -> Result<Option<Self>, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let Some(issuer) = var("ACCOUNT_JWT_ISSUER") else {
             return Ok(None);
