@@ -13,7 +13,8 @@
 //! The key set is fetched on first use, never at start-up, and kept. A
 //! token naming a `kid` the set lacks (the pool's keys changed) fetches it
 //! again, at most once per [`REFETCH_INTERVAL`]: made-up kids cannot make
-//! every request a fetch.
+//! every request a fetch. A failed fetch is tried again after
+//! [`RETRY_INTERVAL`] (503 meanwhile while there are no keys).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +26,6 @@ use aws_smithy_http_client::tls::Provider;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use http::StatusCode;
 use http_body_util::{BodyExt, Limited};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -39,6 +39,8 @@ use crate::store::dynamo::amazon_trust;
 const TOKEN_USE: &str = "access";
 /// The least time between two fetches of the key set.
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// The least time between a failed fetch and the next.
+pub const RETRY_INTERVAL: Duration = Duration::from_secs(5);
 /// How long one fetch may take, connection and TLS included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 /// A Cognito key set is about 1 KB; anything far larger is not one.
@@ -67,10 +69,10 @@ pub struct JwtVerifier {
     /// construction.
     jwks_url: Option<String>,
     keys: RwLock<Arc<Keys>>,
-    /// When the keys were last fetched, successfully or not. Held across a
+    /// When the next fetch may be made (none yet: at once). Held across a
     /// fetch, so concurrent requests wait for one fetch instead of each
     /// making their own.
-    last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    next_fetch: tokio::sync::Mutex<Option<Instant>>,
     fetches: AtomicUsize,
 }
 
@@ -137,7 +139,7 @@ impl JwtVerifier {
             audiences,
             jwks_url,
             keys: RwLock::new(Arc::new(keys)),
-            last_fetch: tokio::sync::Mutex::new(None),
+            next_fetch: tokio::sync::Mutex::new(None),
             fetches: AtomicUsize::new(0),
         })
     }
@@ -150,8 +152,7 @@ impl JwtVerifier {
             Err(Rejected::Invalid) => Err(ApiError::unauthorized(
                 "invalid or expired account session: sign in again",
             )),
-            Err(Rejected::KeysUnavailable) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+            Err(Rejected::KeysUnavailable) => Err(ApiError::unavailable_because(
                 "account sessions cannot be verified right now, retry shortly",
             )),
         }
@@ -177,35 +178,33 @@ impl JwtVerifier {
         let Some(url) = &self.jwks_url else {
             return Err(Rejected::Invalid);
         };
-        let mut last_fetch = self.last_fetch.lock().await;
+        let mut next_fetch = self.next_fetch.lock().await;
         // Another request may have fetched while this one waited.
         let keys = self.current_keys();
         if let Some(key) = keys.get(kid) {
             return Ok(key.clone());
         }
-        if last_fetch.is_some_and(|at| at.elapsed() < REFETCH_INTERVAL) {
-            return Err(if keys.is_empty() {
-                Rejected::KeysUnavailable
-            } else {
-                Rejected::Invalid
-            });
+        let unknown = if keys.is_empty() {
+            Rejected::KeysUnavailable
+        } else {
+            Rejected::Invalid
+        };
+        if next_fetch.is_some_and(|at| Instant::now() < at) {
+            return Err(unknown);
         }
-        *last_fetch = Some(Instant::now());
         self.fetches.fetch_add(1, Ordering::Relaxed);
         match fetch_keys(url).await {
             Ok(fetched) => {
                 tracing::info!(kids = ?fetched.keys().collect::<Vec<_>>(), "JWKS fetched");
+                *next_fetch = Some(Instant::now() + REFETCH_INTERVAL);
                 let key = fetched.get(kid).cloned();
                 *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fetched);
                 key.ok_or(Rejected::Invalid)
             }
             Err(err) => {
                 tracing::error!(url, error = %err, "JWKS not fetched");
-                Err(if keys.is_empty() {
-                    Rejected::KeysUnavailable
-                } else {
-                    Rejected::Invalid
-                })
+                *next_fetch = Some(Instant::now() + RETRY_INTERVAL);
+                Err(unknown)
             }
         }
     }
@@ -400,6 +399,7 @@ pub mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use http::StatusCode;
     use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
