@@ -12,7 +12,7 @@ use app_upgrade::store::{DirectoryStore, Project, Team};
 use axum::Router;
 use axum::body::Body;
 use http::{Method, Request, StatusCode, header};
-use integration_tests::cognito::{Pool, Session, claims_of, signed_by_the_emulator};
+use integration_tests::cognito::{Session, SignIn, claims_of, signed_by_the_emulator};
 use integration_tests::http::{Reply, request, send};
 use integration_tests::{Fixture, new_token};
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 /// function configured for that pool.
 struct Api {
     fx: Fixture,
-    pool: Pool,
+    pool: SignIn,
     member: Session,
     verifier: Arc<JwtVerifier>,
     app: Router,
@@ -30,7 +30,7 @@ struct Api {
 impl Api {
     async fn new() -> Self {
         let fx = Fixture::new().await;
-        let pool = Pool::new().await;
+        let pool = SignIn::new().await;
         let member = pool.session().await;
         assert!(
             fx.store
@@ -265,7 +265,7 @@ async fn a_tampered_expired_or_other_issuers_session_is_401_and_echoed_nowhere()
     expired["auth_time"] = json!(now - 7200);
     expired["exp"] = json!(now - 3600);
     // Another pool of the same emulator: the same signing key, another issuer.
-    let other_pool = Pool::new().await;
+    let other_pool = SignIn::new().await;
     let other_issuer = other_pool.session().await.access_token;
     let cases = [
         (

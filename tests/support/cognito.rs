@@ -1,78 +1,57 @@
-//! Account sessions from the emulator's Cognito (moto serves cognito-idp on
-//! the DynamoDB emulator's port): a user pool per test, shaped like
-//! template.yaml's, accounts in it, and the real RS256 access tokens its
-//! `InitiateAuth` issues, as the Access Tokens page gets them.
+//! Real account sessions from the emulator's Cognito: an app client on a
+//! [`Pool`] (support/teams.rs) and the RS256 access tokens its
+//! `InitiateAuth` issues, as the Access Tokens page gets them, for the
+//! routes that verify sessions in the function.
 
 use std::process::Command;
 
 use app_upgrade::auth::jwt::JwtVerifier;
 use app_upgrade::domain::UserId;
-use aws_sdk_cognitoidentityprovider::Client;
-use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, ExplicitAuthFlowsType, MessageActionType,
-};
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType};
 
 use crate::repo::ROOT;
+use crate::teams::Pool;
 
-/// A fresh user pool and its public app client.
-pub struct Pool {
-    client: Client,
-    endpoint: String,
-    pub id: String,
+/// A fresh user pool with the dashboard's public app client.
+pub struct SignIn {
+    pub pool: Pool,
     pub app_client: String,
     /// The `iss` of its tokens: AWS's form, as moto issues them.
     pub issuer: String,
 }
 
-/// An account of a [`Pool`] and an access token it signed in with.
+/// An account of a [`SignIn`]'s pool and an access token it signed in with.
 pub struct Session {
     pub user: UserId,
     pub access_token: String,
 }
 
-impl Pool {
+impl SignIn {
     pub async fn new() -> Self {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
-            .expect("the emulator's address: run the tests with `make test`");
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-            .endpoint_url(&endpoint)
-            .build();
-        let client = Client::from_conf(config);
-        let name = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
-        let pool = client
-            .create_user_pool()
-            .pool_name(&name)
-            .send()
-            .await
-            .expect("a user pool");
-        let id = pool
-            .user_pool()
-            .and_then(|p| p.id())
-            .expect("a pool id")
-            .to_owned();
-        let app_client = client
+        let pool = Pool::new().await;
+        let app_client = pool
+            .client
             .create_user_pool_client()
-            .user_pool_id(&id)
-            .client_name(format!("{name}-dashboard"))
+            .user_pool_id(&pool.id)
+            .client_name("dashboard")
             .generate_secret(false)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
             .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
             .send()
             .await
             .expect("an app client")
-            .user_pool_client()
-            .and_then(|c| c.client_id())
-            .expect("a client id")
+            .user_pool_client
+            .and_then(|c| c.client_id)
+            .expect("a client id");
+        let region = pool
+            .client
+            .config()
+            .region()
+            .map_or("us-east-1", |r| r.as_ref())
             .to_owned();
-        let region = sdk.region().map_or("us-east-1", |r| r.as_ref()).to_owned();
         Self {
-            issuer: format!("https://cognito-idp.{region}.amazonaws.com/{id}"),
-            client,
-            endpoint,
-            id,
+            issuer: format!("https://cognito-idp.{region}.amazonaws.com/{}", pool.id),
+            pool,
             app_client,
         }
     }
@@ -80,10 +59,11 @@ impl Pool {
     /// Where the emulator serves the pool's keys (not at the issuer, which
     /// names AWS).
     pub fn jwks_url(&self) -> String {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("the emulator's URL");
         format!(
             "{}/{}/.well-known/jwks.json",
-            self.endpoint.trim_end_matches('/'),
-            self.id
+            endpoint.trim_end_matches('/'),
+            self.pool.id
         )
     }
 
@@ -95,50 +75,25 @@ impl Pool {
 
     /// A new account, signed in.
     pub async fn session(&self) -> Session {
-        let email = format!(
-            "{}@example.com",
-            ulid::Ulid::new().to_string().to_lowercase()
-        );
+        let person = self.pool.person("member", true).await;
         let password = format!("Pw-{}-9a", ulid::Ulid::new());
-        self.client
-            .admin_create_user()
-            .user_pool_id(&self.id)
-            .username(&email)
-            .user_attributes(attribute("email", &email))
-            .user_attributes(attribute("email_verified", "true"))
-            .message_action(MessageActionType::Suppress)
-            .send()
-            .await
-            .expect("a user");
-        self.client
+        self.pool
+            .client
             .admin_set_user_password()
-            .user_pool_id(&self.id)
-            .username(&email)
+            .user_pool_id(&self.pool.id)
+            .username(&person.username)
             .password(&password)
             .permanent(true)
             .send()
             .await
             .expect("a password");
-        let user = self
-            .client
-            .admin_get_user()
-            .user_pool_id(&self.id)
-            .username(&email)
-            .send()
-            .await
-            .expect("the user");
-        let sub = user
-            .user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(AttributeType::value)
-            .expect("a sub");
         let auth = self
+            .pool
             .client
             .initiate_auth()
             .client_id(&self.app_client)
             .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", &email)
+            .auth_parameters("USERNAME", &person.email)
             .auth_parameters("PASSWORD", &password)
             .send()
             .await
@@ -149,18 +104,10 @@ impl Pool {
             .expect("an access token")
             .to_owned();
         Session {
-            user: UserId::parse(sub).expect("a valid sub"),
+            user: UserId::parse(&person.sub).expect("a valid sub"),
             access_token,
         }
     }
-}
-
-fn attribute(name: &str, value: &str) -> AttributeType {
-    AttributeType::builder()
-        .name(name)
-        .value(value)
-        .build()
-        .expect("an attribute")
 }
 
 /// The claims of a JWT, decoded (not verified).
