@@ -384,6 +384,41 @@ fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
 }
 
 #[test]
+fn the_version_routes_verify_sessions_of_the_authorizers_pool() {
+    let t = template();
+    let jwt = &t["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["AccountJwt"];
+    let versions = &t["Resources"]["VersionsFunction"]["Properties"]["Environment"]["Variables"];
+    // The authorizer's issuer and audience with the built-in pool; none
+    // (PATs only) with an external issuer, whose tokens are not Cognito
+    // access tokens.
+    for (var, authorizer) in [
+        ("ACCOUNT_JWT_ISSUER", &jwt["JwtConfiguration"]["issuer"]),
+        ("ACCOUNT_JWT_AUDIENCE", &jwt["JwtConfiguration"]["audience"]),
+    ] {
+        let [condition, pool, external] = if_branches(&versions[var]);
+        assert_eq!(condition, "UseCognito", "{var}");
+        let [_, authorizer_pool, _] = if_branches(authorizer);
+        let authorizer_pool = match authorizer_pool {
+            // The authorizer's audience is a list of one.
+            Value::Sequence(one) if one.len() == 1 => &one[0],
+            other => other,
+        };
+        assert_eq!(pool, authorizer_pool, "{var}");
+        assert_eq!(external, "", "{var}");
+    }
+}
+
+/// The condition and the two values of an `!If`.
+fn if_branches(value: &Value) -> [&Value; 3] {
+    let Value::Tagged(tagged) = value else {
+        panic!("{value:?} is not an !If");
+    };
+    assert_eq!(tagged.tag.to_string().trim_start_matches('!'), "If");
+    let branches = tagged.value.as_sequence().expect("!If's list");
+    [&branches[0], &branches[1], &branches[2]]
+}
+
+#[test]
 fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
     // Mirrors the DynamoDB calls of each function's store methods; a
     // TransactWriteItems is authorized as the Put/Delete items it holds.

@@ -191,12 +191,14 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
+        Self::unavailable_because("the backing store is unavailable, retry shortly")
+    }
+
+    /// A 503 with `Retry-After`, for what else the request waits on.
+    pub fn unavailable_because(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             retry_after: Some(RETRY_AFTER_SECS),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the backing store is unavailable, retry shortly",
-            )
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
         }
     }
 

@@ -1,8 +1,11 @@
 //! Authentication and authorization: request headers in, a verified
 //! principal (or a 401/403) out. The credentials themselves are domain data.
 //! A PAT is checked here ([`authenticate_request`]); an account session is
-//! a JWT verified before the function sees it ([`session`]).
+//! a JWT that API Gateway verifies before the function sees it
+//! ([`session`]) or, on the routes that take either, the function itself
+//! ([`authenticate_caller`], [`jwt`]).
 
+pub mod jwt;
 #[cfg(feature = "local-jwt")]
 pub mod local_jwt;
 pub mod session;
@@ -19,6 +22,8 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore, StoreError};
+use jwt::JwtVerifier;
+use session::Account;
 
 /// Header the mobile SDKs send the project API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -55,6 +60,22 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
         return Err(malformed());
     }
     PlainSecret::parse(SecretKind::Pat, token.trim()).map_err(|_| malformed())
+}
+
+/// The candidate account session in `Authorization: Bearer …`: any bearer
+/// value that is not a PAT (`aau_…`), parsed as [`bearer_token`] parses.
+pub fn bearer_session(headers: &HeaderMap) -> Option<&str> {
+    let (scheme, token) = headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && !token.starts_with(SecretKind::Pat.prefix()))
+    .then_some(token)
 }
 
 fn malformed() -> ApiError {
@@ -226,6 +247,51 @@ pub async fn authenticate_request<S: CredentialStore>(
     authenticate_pat(store, &token, now).await
 }
 
+/// Who calls a route that takes either credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A live PAT, with its scopes.
+    Pat(Principal),
+    /// A verified account session: the account's own rights.
+    Session(Account),
+}
+
+impl Caller {
+    /// The account acting: the token's owner or the session's.
+    pub fn account(&self) -> &UserId {
+        match self {
+            Self::Pat(principal) => principal.owner(),
+            Self::Session(account) => &account.user,
+        }
+    }
+
+    /// 403 unless a PAT carries `scope`; a session has every scope.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        match self {
+            Self::Pat(principal) => principal.require(scope),
+            Self::Session(_) => Ok(()),
+        }
+    }
+}
+
+/// A PAT exactly as [`authenticate_request`] checks it or, when `sessions`
+/// is configured and the bearer is not a PAT, an account session that
+/// `sessions` verifies (401 otherwise, never echoing it). Without `sessions`,
+/// PATs only.
+pub async fn authenticate_caller<S: CredentialStore>(
+    store: &S,
+    sessions: Option<&JwtVerifier>,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<Caller, ApiError> {
+    match (sessions, bearer_session(headers)) {
+        (Some(verifier), Some(jwt)) => verifier.authenticate(jwt).await.map(Caller::Session),
+        _ => authenticate_request(store, headers, now)
+            .await
+            .map(Caller::Pat),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +334,29 @@ mod tests {
                 .status(),
             http::StatusCode::UNAUTHORIZED
         );
+    }
+
+    #[test]
+    fn a_bearer_that_is_not_a_pat_is_a_session_candidate() {
+        let pat = PlainSecret::generate(SecretKind::Pat).expect("randomness");
+        for (value, session) in [
+            ("Bearer eyJ.a.b", Some("eyJ.a.b")),
+            ("  bearer   eyJ.a.b ", Some("eyJ.a.b")),
+            ("Bearer garbage", Some("garbage")),
+            (&format!("Bearer {}", pat.expose()), None),
+            ("Bearer aau_short", None),
+            ("Basic eyJ.a.b", None),
+            ("Bearer", None),
+            ("Bearer  ", None),
+            ("eyJ.a.b", None),
+        ] {
+            assert_eq!(
+                bearer_session(&headers("authorization", value)),
+                session,
+                "{value}"
+            );
+        }
+        assert_eq!(bearer_session(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Who an account-session request acts for.
 
+use std::collections::HashMap;
+
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use lambda_http::request::RequestContext;
@@ -7,10 +9,11 @@ use lambda_http::request::RequestContext;
 use crate::domain::UserId;
 use crate::error::ApiError;
 
-/// The account of a request, from the claims that API Gateway's JWT
-/// authorizer verified and put in the request context. Nothing the client
-/// sends (a header, the body) can choose it; without claims the request is
-/// 401.
+/// The account of a request, from the claims of a verified JWT: as an
+/// extractor, those API Gateway's JWT authorizer put in the request context;
+/// on the version routes, those [`super::jwt::JwtVerifier`] returns. Nothing
+/// the client sends (a header, the body) can choose it; without claims the
+/// request is 401.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// The `sub` claim: the account's stable id.
@@ -30,6 +33,12 @@ impl Account {
                 .map(|jwt| &jwt.claims),
             _ => None,
         };
+        Self::from_claims(claims)
+    }
+
+    /// From a verified token's claims (an authorizer's, or
+    /// [`super::jwt::JwtVerifier`]'s).
+    pub fn from_claims(claims: Option<&HashMap<String, String>>) -> Result<Self, ApiError> {
         let user = claims
             .and_then(|claims| claims.get("sub"))
             .and_then(|sub| UserId::parse(sub).ok())
