@@ -14,7 +14,7 @@
 use std::marker::PhantomData;
 
 use app_upgrade::ApiError;
-use app_upgrade::auth::authenticate_request;
+use app_upgrade::auth::authenticate_with_context;
 use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, UserId, VersionId};
 use app_upgrade::store::{CredentialStore, DirectoryStore};
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -81,7 +81,9 @@ async fn admit<S>(parts: &mut Parts, store: &S, scope: Scope) -> Result<Admitted
 where
     S: CredentialStore + DirectoryStore + Sync,
 {
-    let principal = authenticate_request(store, &parts.headers, Timestamp::now()).await?;
+    let principal =
+        authenticate_with_context(store, &parts.headers, &parts.extensions, Timestamp::now())
+            .await?;
     principal.require(scope)?;
 
     let query = Query::parse(parts.uri.query());

@@ -1,10 +1,10 @@
-//! `TransactWriteItems`, the one way: conditional puts and deletes as
+//! `TransactWriteItems`, the one way: conditional puts, updates and deletes as
 //! transaction items, and a cancelled transaction's reasons matched by code.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{Item, classify, internal, is_code, key_item};
@@ -66,6 +66,27 @@ pub(crate) fn put(
     }
     Ok(TransactWriteItem::builder()
         .put(put.build().map_err(internal)?)
+        .build())
+}
+
+/// An update of the existing item at `key` in `table` by `expression`,
+/// applied only if `condition` holds; `condition`'s `:values` serve both.
+pub(crate) fn update(
+    table: &str,
+    key: &Key,
+    expression: &'static str,
+    condition: Condition,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key_item(key)))
+        .update_expression(expression)
+        .condition_expression(condition.expression);
+    for (name, value) in condition.values {
+        update = update.expression_attribute_values(name, value);
+    }
+    Ok(TransactWriteItem::builder()
+        .update(update.build().map_err(internal)?)
         .build())
 }
 
