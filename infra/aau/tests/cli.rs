@@ -681,10 +681,10 @@ fn canned(head: &'static str, body: &'static str) -> String {
                 if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim_end().is_empty() {
                     break;
                 }
-                if let Some((name, value)) = line.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
                 }
             }
             let mut request_body = vec![0; length];
@@ -959,7 +959,12 @@ fn a_thief_with_the_old_secret_and_the_run_id_cannot_follow_the_rotation() {
     let stack = Stack::start();
     let stolen = stack.aau_with(guesses[0], &[], None);
     assert_eq!(stolen.status, 0, "the thief holds a live token: {stolen:?}");
-    let thiefs = stolen.stdout.lines().next().expect("the token first").to_owned();
+    let thiefs = stolen
+        .stdout
+        .lines()
+        .next()
+        .expect("the token first")
+        .to_owned();
     let rotated = stack.aau_with(&ci, &ci_env, None);
     assert_eq!(
         rotated.status, 4,

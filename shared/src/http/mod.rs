@@ -89,10 +89,10 @@ pub fn token_expiry_header<S: Clone + Send + Sync + 'static>(router: Router<S>) 
             let slot = TokenExpiry::default();
             request.extensions_mut().insert(slot.clone());
             let mut response = next.run(request).await;
-            if let Some(expires_at) = slot.get() {
-                if let Ok(value) = HeaderValue::from_str(&expires_at.to_string()) {
-                    response.headers_mut().insert(TOKEN_EXPIRES_AT, value);
-                }
+            if let Some(expires_at) = slot.get()
+                && let Ok(value) = HeaderValue::from_str(&expires_at.to_string())
+            {
+                response.headers_mut().insert(TOKEN_EXPIRES_AT, value);
             }
             response
         },
