@@ -5,7 +5,7 @@
 //! The page signs in against Cognito itself (the browser talks to the
 //! Cognito endpoint; the password never reaches this API) and sends the
 //! access token to the account routes, where API Gateway's authorizer (or,
-//! under `make run`, [`crate::local_jwt`]) checks it.
+//! under `make run`, `app_upgrade::auth::local_jwt`) checks it.
 
 use app_upgrade::http::Route;
 use axum::Router;

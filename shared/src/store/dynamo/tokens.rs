@@ -37,7 +37,7 @@ async fn last_used(
 ) -> Result<HashMap<String, Use>, StoreError> {
     let keys: Vec<_> = hashes.iter().map(|h| key_item(&keys::secret(h))).collect();
     let mut found = HashMap::new();
-    let projection = "pk, lastUsedAt, lastUsedIp";
+    let projection = Some("pk, lastUsedAt, lastUsedIp");
     for item in batch_get(&store.client, &store.tokens_table, &keys, projection).await? {
         let row: LastUsed = from_item(item)?;
         if let Some(at) = row.last_used_at {
