@@ -94,7 +94,14 @@ where
     S: CredentialStore + DirectoryStore + Sync,
 {
     let sessions = parts.extensions.get::<Sessions>().map(|s| &*s.0);
-    let caller = authenticate_caller(store, sessions, &parts.headers, Timestamp::now()).await?;
+    let caller = authenticate_caller(
+        store,
+        sessions,
+        &parts.headers,
+        &parts.extensions,
+        Timestamp::now(),
+    )
+    .await?;
     caller.require(scope)?;
 
     let query = Query::parse(parts.uri.query());

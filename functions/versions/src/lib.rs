@@ -4,7 +4,8 @@
 //! Every handler is admission (an extractor doing auth, scope, `teamId` and
 //! access, see [`admit`]), then parse, domain, store, one response. Errors
 //! are [`ApiError`]s all the way. Every answer carries
-//! `Cache-Control: no-store`: it is per-caller and may change at once.
+//! `Cache-Control: no-store`: it is per-caller and may change at once; every
+//! answer after a PAT is identified carries `Aau-Token-Expires-At`.
 //! Writes honour `Idempotency-Key` ([`idempotent`]): the key belongs to the
 //! caller's account (the token's owner, or the session's).
 
@@ -20,7 +21,8 @@ use app_upgrade::auth::jwt::JwtVerifier;
 use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, UserId, VersionRecord};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{
-    IdempotencyHeader, JsonBody, Once, Route, idempotent, json, no_store, with_fallbacks,
+    IdempotencyHeader, JsonBody, Once, Route, idempotent, json, no_store, token_expiry_header,
+    with_fallbacks,
 };
 use app_upgrade::store::versions::next_revision;
 use app_upgrade::store::{CredentialStore, DirectoryStore, ReceiptStore, VersionStore};
@@ -72,7 +74,7 @@ pub fn app<S: Store>(store: S) -> Router {
         .route(read.path, read.to(get_version::<S>))
         .route(update.path, update.to(update_version::<S>))
         .route(delete.path, delete.to(delete_version::<S>));
-    no_store(with_fallbacks(routes)).with_state(store)
+    token_expiry_header(no_store(with_fallbacks(routes))).with_state(store)
 }
 
 async fn list_versions<S: Store>(

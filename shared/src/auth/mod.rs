@@ -10,6 +10,9 @@ pub mod jwt;
 pub mod local_jwt;
 pub mod session;
 
+mod context;
+
+use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
@@ -24,6 +27,8 @@ use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore, StoreError};
 use jwt::JwtVerifier;
 use session::Account;
+
+pub use context::{TokenExpiry, authenticate_with_context, source_ip};
 
 /// Header the mobile SDKs send the project API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -162,10 +167,28 @@ pub async fn authenticate_pat<S: CredentialStore>(
     token: &PlainSecret,
     now: Timestamp,
 ) -> Result<Principal, ApiError> {
-    let hash = token.hash();
-    if UNKNOWN_PATS.contains(&hash, now) {
-        return Err(unknown_token());
+    authenticate_pat_from(store, token, now, None).await
+}
+
+/// 401 without a read when `token`'s hash named nothing less than
+/// [`UNKNOWN_PAT_TTL_MS`] ago: the first check of every PAT route, before
+/// anything else it may read (a rotation's receipt included).
+pub fn screen_pat(token: &PlainSecret, now: Timestamp) -> Result<(), ApiError> {
+    match UNKNOWN_PATS.contains(&token.hash(), now) {
+        true => Err(unknown_token()),
+        false => Ok(()),
     }
+}
+
+/// [`authenticate_pat`], recording the use with the caller's address.
+async fn authenticate_pat_from<S: CredentialStore>(
+    store: &S,
+    token: &PlainSecret,
+    now: Timestamp,
+    source: Option<IpAddr>,
+) -> Result<Principal, ApiError> {
+    screen_pat(token, now)?;
+    let hash = token.hash();
     let record = match store.get_credential(&hash).await? {
         Some(Credential::Pat(record)) if record.expires_at > now => record,
         Some(Credential::Pat(record)) => {
@@ -180,7 +203,7 @@ pub async fn authenticate_pat<S: CredentialStore>(
             return Err(unknown_token());
         }
     };
-    touch_last_used(store, &hash, &record, now).await;
+    touch_last_used(store, &hash, &record, now, source).await;
     tracing::debug!(token_id = %record.token_id, "token authenticated");
     Ok(Principal {
         hash,
@@ -211,11 +234,11 @@ async fn revoke_reused<S: CredentialStore>(
     ApiError::unauthorized("this token was rotated and then presented again; the token is revoked")
 }
 
-/// Records the token's use when the stored `lastUsedAt` is missing or older
-/// than [`LAST_USED_GRANULARITY_MS`]; the credential just read says so, no
-/// extra read. The write is awaited inside the request rather than spawned:
-/// on Lambda a task left running after the response may be frozen until the
-/// next invocation. The store gives it a tight deadline and no retries, and
+/// Records the token's use, with `source` (the caller's address), when the
+/// stored `lastUsedAt` is missing or older than [`LAST_USED_GRANULARITY_MS`];
+/// the credential just read says so, no extra read. The write is awaited
+/// inside the request rather than spawned: on Lambda a task left running
+/// after the response may be frozen until the next invocation. The store gives it a tight deadline and no retries, and
 /// a failure is logged and swallowed: `lastUsedAt` is informational and must
 /// never fail the request it rides on.
 async fn touch_last_used<S: CredentialStore>(
@@ -223,12 +246,13 @@ async fn touch_last_used<S: CredentialStore>(
     hash: &SecretHash,
     record: &PatRecord,
     now: Timestamp,
+    source: Option<IpAddr>,
 ) {
     let cutoff = now.plus_millis(-LAST_USED_GRANULARITY_MS);
     if record.last_used_at.is_some_and(|at| at >= cutoff) {
         return;
     }
-    match store.touch_last_used(hash, now, cutoff).await {
+    match store.touch_last_used(hash, now, cutoff, source).await {
         Ok(written) => tracing::debug!(token_id = %record.token_id, written, "lastUsedAt touched"),
         Err(err) => {
             tracing::warn!(token_id = %record.token_id, error = %err, "lastUsedAt not recorded");
@@ -282,11 +306,12 @@ pub async fn authenticate_caller<S: CredentialStore>(
     store: &S,
     sessions: Option<&JwtVerifier>,
     headers: &HeaderMap,
+    extensions: &http::Extensions,
     now: Timestamp,
 ) -> Result<Caller, ApiError> {
     match (sessions, bearer_session(headers)) {
         (Some(verifier), Some(jwt)) => verifier.authenticate(jwt).await.map(Caller::Session),
-        _ => authenticate_request(store, headers, now)
+        _ => authenticate_with_context(store, headers, extensions, now)
             .await
             .map(Caller::Pat),
     }

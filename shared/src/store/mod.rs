@@ -10,8 +10,8 @@
 //!
 //! | item | pk | sk | holds |
 //! |---|---|---|---|
-//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt; API key: projectId, teamId |
-//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned) |
+//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt, lastUsedIp; API key: projectId, teamId |
+//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned), the last rotation's time and address, the last rotation replay's time and address |
 //! | token name lock | `ACCOUNT#<sub>` | `TOKENNAME#<lower-cased name>` | tokenId, expiresAt |
 //!
 //! Authentication is one strongly consistent `GetItem` on the secret's hash,
@@ -66,6 +66,7 @@ pub mod tokens;
 pub mod versions;
 
 use std::future::Future;
+use std::net::IpAddr;
 
 use crate::domain::{
     ApiKeyRecord, Description, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId,
@@ -159,7 +160,8 @@ pub trait CredentialStore: Send + Sync {
         hash: &SecretHash,
     ) -> impl Future<Output = Result<Option<Credential>, StoreError>> + Send;
 
-    /// Sets a PAT's `lastUsedAt` to `now` unless it is already at or after
+    /// Sets a PAT's `lastUsedAt` to `now` and `lastUsedIp` to `source`
+    /// (removed when `None`) unless `lastUsedAt` is already at or after
     /// `cutoff`: one conditional write, so a token is touched at most once
     /// per throttle window however many requests it makes. `Ok(false)` when
     /// nothing was written (touched recently, or the token is gone).
@@ -168,6 +170,7 @@ pub trait CredentialStore: Send + Sync {
         hash: &SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<IpAddr>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Revokes `owner`'s token `token` because a rotated-away secret of it

@@ -1,5 +1,7 @@
 //! Credentials in the tokens table: lookups by secret hash, and creation.
 
+use std::net::IpAddr;
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +141,16 @@ pub(crate) struct AccountTokenItem {
     /// secret's credential does not record (see `rotation_items`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_at: Option<Timestamp>,
+    /// Where that rotation came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_ip: Option<IpAddr>,
+    /// When, and to where, a rotation's stored answer was last replayed
+    /// (see `TokenStore::record_replay`). Rotations update the entry rather
+    /// than replace it, so this survives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_replay_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_replay_ip: Option<IpAddr>,
 }
 
 impl AccountTokenItem {
@@ -155,6 +167,9 @@ impl AccountTokenItem {
             ttl: ttl(record.expires_at),
             revoking: None,
             rotated_at: None,
+            rotated_ip: None,
+            last_replay_at: None,
+            last_replay_ip: None,
         }
     }
 }
@@ -216,15 +231,24 @@ impl CredentialStore for DynamoStore {
         hash: &SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<IpAddr>,
     ) -> Result<bool, StoreError> {
         let key = keys::secret(hash);
-        let result = self
-            .client
-            .update_item()
+        // The address goes with its date: no older use's address stays
+        // beside a newer date.
+        let mut request = self.client.update_item();
+        request = match source {
+            Some(ip) => request
+                .update_expression("SET lastUsedAt = :now, lastUsedIp = :ip REMOVE replayReceipt")
+                .expression_attribute_values(":ip", AttributeValue::S(ip.to_string())),
+            None => {
+                request.update_expression("SET lastUsedAt = :now REMOVE lastUsedIp, replayReceipt")
+            }
+        };
+        let result = request
             .table_name(&self.tokens_table)
             .key(keys::PK, AttributeValue::S(key.pk))
             .key(keys::SK, AttributeValue::S(key.sk))
-            .update_expression("SET lastUsedAt = :now REMOVE replayReceipt")
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :cutoff)",
             )

@@ -1,4 +1,4 @@
-//! `TransactWriteItems`, the one way: conditional puts and deletes as
+//! `TransactWriteItems`, the one way: conditional puts, updates and deletes as
 //! transaction items, and a cancelled transaction's reasons matched by code.
 
 use aws_sdk_dynamodb::Client;
