@@ -7,6 +7,7 @@ none of them changes what a check accepts.
 import itertools
 import os
 import re
+import time
 import uuid
 
 import requests
@@ -105,13 +106,19 @@ _keys_project = {}  # a project of the seeded team for revocable keys
 
 
 def _api(method, path, token, body=None):
-    response = _http.request(
-        method,
-        os.environ["CONTRACT_URL"] + path,
-        headers={"Authorization": f"Bearer {token}"},
-        json=body,
-        timeout=60,
-    )
+    # The set-up is not under test: a 503 (the local emulator slower than
+    # the functions' DynamoDB timeouts on a busy machine) is retried.
+    for attempt in range(5):
+        response = _http.request(
+            method,
+            os.environ["CONTRACT_URL"] + path,
+            headers={"Authorization": f"Bearer {token}"},
+            json=body,
+            timeout=60,
+        )
+        if response.status_code != 503:
+            break
+        time.sleep(1 + attempt)
     return response.status_code, (response.json() if response.content else None)
 
 
