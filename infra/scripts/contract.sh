@@ -85,6 +85,19 @@ CONTRACT_INVITER_JWT="$("$root/.venv/bin/python" "$scripts/local_cognito.py" use
   "$COGNITO_USER_POOL_ID" "$COGNITO_CLIENT_ID" "$CONTRACT_INVITER_EMAIL")" ||
   die "could not make the second local Cognito account"
 export CONTRACT_INVITER_JWT
+# Invitations waiting for the demo account, so that the stateful link
+# "pending invitations → accept" has some to accept.
+as_inviter() {
+  curl -sS --fail-with-body --max-time 60 -H "Authorization: Bearer $CONTRACT_INVITER_JWT" \
+    -H 'Content-Type: application/json' "$@"
+}
+for n in 1 2 3; do
+  other="$(as_inviter -d "{\"name\": \"contract pending $n\"}" "$APP_UPGRADE_URL/api/v1/teams" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')" ||
+    die "the second account could not create a team"
+  as_inviter -d "{\"email\": \"$APP_UPGRADE_USERNAME\"}" "$APP_UPGRADE_URL/api/v1/teams/$other/invitations" >/dev/null ||
+    die "the second account could not invite the demo account"
+done
 
 say "schemathesis run openapi.yaml against $CONTRACT_URL (schemathesis.toml)"
 started=$SECONDS
