@@ -17,6 +17,7 @@ fn function_routes() -> Vec<(&'static str, &'static [Route])> {
         ("versions", &versions::ROUTES[..]),
         ("tokens", &tokens::ROUTES[..]),
         ("tokens", &tokens::PAGE_ROUTES[..]),
+        ("teams", &teams::ROUTES[..]),
     ]
 }
 

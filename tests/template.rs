@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use app_upgrade::store::tables::{self, TableDef};
-use integration_tests::repo::{ROOT, openapi_routes, watch_router};
+use integration_tests::repo::{ROOT, openapi_routes, openapi_routes_secured_by, watch_router};
 use serde_norway::Value;
 
 fn template() -> Value {
@@ -337,31 +337,33 @@ fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() 
 
 #[test]
 fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
-    // openapi.yaml: the four account-session routes need `AccountJwt`;
-    // self-rotation is authenticated by the PAT.
-    let t = template();
-    let deployed = routes(&t);
-    // …and every route of the team function: a person's, never a PAT's.
-    let account: BTreeSet<&str> = [
+    // openapi.yaml: the account-session routes (the tokens function's four,
+    // the teams function's) need `AccountJwt`; self-rotation is
+    // authenticated by the PAT.
+    let account = openapi_routes_secured_by("AccountJwt");
+    for key in [
         "POST /api/v1/account/tokens",
         "GET /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens/{tokenId}",
-    ]
-    .into_iter()
-    .chain(
-        deployed
-            .iter()
-            .filter(|r| r.package == "teams")
-            .map(|r| r.key.as_str()),
-    )
-    .collect();
-    assert_eq!(
-        deployed.iter().filter(|r| r.package == "teams").count(),
-        teams::ROUTES.len()
-    );
+        "GET /api/v1/teams",
+        "DELETE /api/v1/projects/{projectId}/api-keys/{keyId}",
+    ] {
+        assert!(
+            account.contains(key),
+            "{key} needs AccountJwt in openapi.yaml"
+        );
+    }
+    let t = template();
+    let deployed = routes(&t);
     for key in &account {
         assert!(deployed.iter().any(|r| r.key == *key), "{key} is mapped");
+    }
+    // Every route of the team function is a person's, never a PAT's.
+    let teams_routes: Vec<&Route> = deployed.iter().filter(|r| r.package == "teams").collect();
+    assert_eq!(teams_routes.len(), teams::ROUTES.len());
+    for route in teams_routes {
+        assert!(account.contains(route.key.as_str()), "{}", route.key);
     }
     for route in &deployed {
         let want = account

@@ -259,6 +259,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::store::accounts::AccountError> for ApiError {
+    fn from(err: crate::store::accounts::AccountError) -> Self {
+        use crate::store::accounts::AccountError;
+        match err {
+            AccountError::EmailRefused => Self::bad_param(
+                "email",
+                "is not an address the sign-in service accepts; check it for typos",
+            ),
+            AccountError::Store(err) => err.into(),
+        }
+    }
+}
+
 impl From<TeamRefusal> for ApiError {
     fn from(refusal: TeamRefusal) -> Self {
         match refusal {
@@ -298,6 +311,17 @@ mod tests {
 
     fn json(err: &ApiError) -> serde_json::Value {
         serde_json::from_slice(&err.body()).expect("valid JSON")
+    }
+
+    #[test]
+    fn an_address_the_user_pool_refuses_is_a_400_about_the_email() {
+        use crate::store::accounts::AccountError;
+        let err = ApiError::from(AccountError::EmailRefused);
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        let v = json(&err);
+        assert_eq!(v["errors"][0]["field"], "email", "{v}");
+        let outage = ApiError::from(AccountError::Store(StoreError::Unavailable("x".into())));
+        assert_eq!(outage.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

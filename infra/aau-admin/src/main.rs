@@ -233,7 +233,10 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 aws_sdk_cognitoidentityprovider::Client::new(&sdk),
                 user_pool_id,
             );
-            let account = accounts.ensure_account(&email).await.map_err(err)?;
+            let account = accounts
+                .ensure_account(&email)
+                .await
+                .map_err(|e| e.to_string())?;
             let owner = Membership {
                 team_id: team.id.clone(),
                 user_id: account.user.clone(),
