@@ -15,6 +15,10 @@ export function h(tag, props = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else if (name === "dataset") Object.assign(element.dataset, value);
+    // A form's reset() goes back to these defaults, not to the first values.
+    else if (name === "checked") element.defaultChecked = element.checked = Boolean(value);
+    else if (name === "selected") element.defaultSelected = element.selected = Boolean(value);
+    else if (name === "value" && "defaultValue" in element) element.defaultValue = element.value = value;
     else if (name.includes("-") || ATTRIBUTES.has(name)) element.setAttribute(name, value === true ? "" : value);
     else element[name] = value;
   }

@@ -43,7 +43,7 @@ export default async function tokensView(ctx) {
       const expired = expires <= now;
       if (expired) row.classList.add("expired");
       const limits = (list, all) => (Array.isArray(list) && list.length ? list.map((item) => code(item)) : all);
-      row.append(
+      row.append(...[
         cell(token.name, "th"),
         cell(token.scopes.map((scope) => code(scope))),
         extra.projects ? cell(limits(token.projects, "All projects")) : null,
@@ -60,7 +60,7 @@ export default async function tokensView(ctx) {
           type: "button", className: "danger small", "aria-label": `Revoke ${token.name}`,
           onclick: () => askRevoke(token),
         }, "Revoke")]),
-      );
+      ].filter(Boolean));
       return row;
     }));
   };
