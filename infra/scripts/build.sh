@@ -39,7 +39,7 @@ for name in "${functions[@]}"; do
   fi
 done
 # The JWT check `make run` uses stands in for API Gateway's authorizer; it
-# must not ship (functions/tokens/src/local_jwt.rs refuses release builds,
+# must not ship (shared/src/auth/local_jwt.rs refuses release builds,
 # this checks the artifact too: its configuration names are in no other code).
 if grep -q -a -e ACCOUNT_JWKS -e ACCOUNT_JWT_ISSUER target/lambda/tokens/bootstrap; then
   say "target/lambda/tokens/bootstrap contains the local-jwt check"

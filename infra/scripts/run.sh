@@ -26,7 +26,7 @@ fi
 # through `cargo lambda watch` waits for a whole build. (watch runs
 # `cargo run --bin NAME`, which reuses these artifacts.) tokens/local-jwt:
 # with no API Gateway in front, the account routes check JWTs themselves
-# (functions/tokens/src/local_jwt.rs).
+# (shared/src/auth/local_jwt.rs).
 cargo build --bins -p check -p versions -p tokens -p aau-admin --features tokens/local-jwt
 API_PORT="$api_port" "$scripts/seed.sh"
 

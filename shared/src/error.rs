@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
-use crate::store::StoreError;
+use crate::store::{StoreError, TeamRefusal};
 
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: u32 = 1;
@@ -253,6 +253,21 @@ impl From<StoreError> for ApiError {
                 Self::unavailable()
             }
             StoreError::Internal(cause) => Self::internal(&cause),
+        }
+    }
+}
+
+impl From<TeamRefusal> for ApiError {
+    fn from(refusal: TeamRefusal) -> Self {
+        match refusal {
+            TeamRefusal::Store(err) => err.into(),
+            TeamRefusal::NotOwner => Self::forbidden(refusal.to_string()),
+            TeamRefusal::NotMember => Self::not_found("member not found"),
+            TeamRefusal::InvitationGone => Self::not_found("invitation not found"),
+            TeamRefusal::ProjectGone => Self::not_found("project not found"),
+            TeamRefusal::LastOwner | TeamRefusal::AlreadyMember | TeamRefusal::AlreadyInvited => {
+                Self::conflict(refusal.to_string())
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 //! The shell signs in against Cognito itself (the browser talks to the
 //! Cognito endpoint; the password never reaches this API) and sends the
 //! access token to the API, where API Gateway's authorizer (or, under
-//! `make run`, the local JWT check) verifies it.
+//! `make run`, `app_upgrade::auth::local_jwt`) verifies it.
 
 use app_upgrade::http::Route;
 use axum::Router;

@@ -16,10 +16,10 @@ use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use crate::Store;
-use crate::account::Account;
 use crate::body::{BODY_LIMIT, CreateToken};
 use crate::limits::Limits;
 use crate::replay;
+use app_upgrade::auth::session::Account;
 
 /// A token as the owner sees it: never the secret or its hash.
 #[derive(Serialize)]
@@ -99,7 +99,7 @@ fn no_randomness(err: impl std::fmt::Display) -> ApiError {
 pub async fn create_token<S: Store>(
     State(store): State<S>,
     Extension(limits): Extension<Limits>,
-    Account(owner): Account,
+    Account { user: owner, .. }: Account,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let request = CreateToken::parse(&body.into_object()?)?;
@@ -146,7 +146,7 @@ async fn may_create<S: Store>(
 
 pub async fn list_tokens<S: Store>(
     State(store): State<S>,
-    Account(owner): Account,
+    Account { user: owner, .. }: Account,
 ) -> Result<Response, ApiError> {
     let tokens = store.list_tokens(&owner).await?;
     tracing::debug!(count = tokens.len(), "tokens listed");
@@ -160,7 +160,7 @@ pub async fn list_tokens<S: Store>(
 
 pub async fn revoke_token<S: Store>(
     State(store): State<S>,
-    Account(owner): Account,
+    Account { user: owner, .. }: Account,
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found("token not found");
@@ -185,7 +185,7 @@ struct RevokedAll {
 /// has leaked and they do not know which.
 pub async fn revoke_all_tokens<S: Store>(
     State(store): State<S>,
-    Account(owner): Account,
+    Account { user: owner, .. }: Account,
 ) -> Result<Response, ApiError> {
     let revoked = store.revoke_all_tokens(&owner).await?;
     tracing::info!(revoked, "all tokens revoked");

@@ -230,12 +230,12 @@ async fn run(cli: Cli) -> Result<Value, String> {
         Command::Project {
             action: ProjectAction::Create { team, name },
         } => {
-            let project = Project {
-                id: ProjectId::generate(),
-                team_id: arg("team", TeamId::parse(&team))?,
-                name: arg("name", Name::parse(&name))?,
-                created_at: now,
-            };
+            let project = Project::new(
+                ProjectId::generate(),
+                arg("team", TeamId::parse(&team))?,
+                arg("name", Name::parse(&name))?,
+                now,
+            );
             if !store.create_project(&project).await.map_err(err)? {
                 return Err(format!("team {} does not exist", project.team_id));
             }

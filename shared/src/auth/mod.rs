@@ -1,5 +1,11 @@
 //! Authentication and authorization: request headers in, a verified
 //! principal (or a 401/403) out. The credentials themselves are domain data.
+//! A PAT is checked here ([`authenticate_request`]); an account session is
+//! a JWT verified before the function sees it ([`session`]).
+
+#[cfg(feature = "local-jwt")]
+pub mod local_jwt;
+pub mod session;
 
 use std::num::NonZeroUsize;
 use std::sync::{LazyLock, Mutex, PoisonError};

@@ -5,6 +5,7 @@
 pub mod idempotency;
 pub mod json_body;
 pub mod lambda;
+pub mod query;
 pub mod route;
 
 use axum::Router;
@@ -19,6 +20,7 @@ use crate::error::ApiError;
 pub use idempotency::{IdempotencyHeader, Once, idempotent, idempotent_unless};
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
 pub use lambda::{admit, handler, make_query_valid, run};
+pub use query::Query;
 pub use route::Route;
 
 /// Initializes JSON logs (what CloudWatch Logs Insights queries best) once,
@@ -73,6 +75,24 @@ pub fn no_store<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S
             response
         },
     ))
+}
+
+/// One line per routed request: the route template (never the raw path or
+/// any header, which could carry a secret) and the status.
+pub async fn log_request(
+    route: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route = route.as_str(),
+        status = response.status().as_u16(),
+        "request"
+    );
+    response
 }
 
 /// A JSON success response.

@@ -54,26 +54,29 @@
 //! `<projectId>#<appName>#<platform>#<environment>`, the partition key of the
 //! sparse `check-index` GSI, which no read uses any more.
 
+pub mod accounts;
 pub mod check;
 pub mod config;
 pub mod dynamo;
 pub mod keys;
 pub mod receipts;
 pub mod tables;
+pub mod teams;
 pub mod tokens;
 pub mod versions;
 
 use std::future::Future;
 
 use crate::domain::{
-    ApiKeyRecord, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId, Timestamp, TokenId,
-    UserId,
+    ApiKeyRecord, Description, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId,
+    Timestamp, TokenId, UserId,
 };
 
 pub use check::CheckStore;
 pub use config::Config;
 pub use dynamo::DynamoStore;
 pub use receipts::ReceiptStore;
+pub use teams::{ApiKeyEntry, Invitation, Membership, TeamRefusal, TeamStore};
 pub use tokens::{TokenStore, TokenSummary};
 pub use versions::VersionStore;
 
@@ -116,7 +119,23 @@ pub struct Project {
     pub id: ProjectId,
     pub team_id: TeamId,
     pub name: Name,
+    pub description: Description,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Project {
+    /// A new project with no description.
+    pub fn new(id: ProjectId, team_id: TeamId, name: Name, now: Timestamp) -> Self {
+        Self {
+            id,
+            team_id,
+            name,
+            description: Description::default(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// Whether `user` may reach `project` through `team`.
@@ -178,14 +197,17 @@ pub trait CredentialWriter: Send + Sync {
 pub trait DirectoryStore: Send + Sync {
     fn create_team(&self, team: &Team) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// `Ok(false)` when the team does not exist. Idempotent.
+    /// Adds `user` as an owner (the operator's provisioning; the team
+    /// function adds members through invitations). `Ok(false)` when the
+    /// team does not exist. Idempotent.
     fn add_member(
         &self,
         team: &TeamId,
         user: &UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// `Ok(false)` when the user was not a member.
+    /// `Ok(false)` when the user was not a member. `Conflict` when they are
+    /// the team's last owner.
     fn remove_member(
         &self,
         team: &TeamId,
@@ -199,18 +221,21 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<Vec<TeamId>, StoreError>> + Send;
 
+    /// The project and its entry in the team's list, in one transaction.
     /// `Ok(false)` when the team does not exist.
     fn create_project(
         &self,
         project: &Project,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// `None` also while a delete of the project is under way.
     fn get_project(
         &self,
         id: &ProjectId,
     ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
 
-    /// Membership and project ownership in one round trip.
+    /// Membership and project ownership in one round trip. A project being
+    /// deleted is in no team.
     fn access(
         &self,
         team: &TeamId,

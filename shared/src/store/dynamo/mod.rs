@@ -4,6 +4,7 @@ mod check;
 mod credentials;
 mod directory;
 mod receipts;
+mod teams;
 mod tokens;
 mod transact;
 pub(crate) mod version_item;
@@ -172,8 +173,13 @@ impl DynamoStore {
     /// From the process environment, credentials included: the one
     /// `aws_config` load a function does at start-up.
     pub async fn from_env(config: &Config) -> Self {
-        let sdk = load_lambda_sdk_config().await;
-        Self::new(Client::new(&sdk), config)
+        Self::from_sdk(&load_lambda_sdk_config().await, config)
+    }
+
+    /// With a loaded SDK configuration, when a function also builds other
+    /// clients from it.
+    pub fn from_sdk(sdk: &SdkConfig, config: &Config) -> Self {
+        Self::new(Client::new(sdk), config)
     }
 
     pub fn client(&self) -> &Client {
@@ -348,13 +354,13 @@ const BATCH_GET_ROUNDS: u32 = 5;
 const BATCH_GET_BACKOFF: Duration = Duration::from_millis(25);
 
 /// Strongly consistent `BatchGetItem` of `keys` in `table` (any number,
-/// 100 a call), reading `projection`; unprocessed keys are re-sent with
+/// 100 a call), reading `projection` (whole items when `None`); unprocessed keys are re-sent with
 /// backoff. Items come back in no particular order; missing ones are absent.
 pub(crate) async fn batch_get(
     client: &Client,
     table: &str,
     keys: &[Item],
-    projection: &str,
+    projection: Option<&str>,
 ) -> Result<Vec<Item>, StoreError> {
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(BATCH_GET_LIMIT) {
@@ -362,7 +368,7 @@ pub(crate) async fn batch_get(
             KeysAndAttributes::builder()
                 .set_keys(Some(chunk.to_vec()))
                 .consistent_read(true)
-                .projection_expression(projection)
+                .set_projection_expression(projection.map(str::to_owned))
                 .build()
                 .map_err(internal)?,
         );
@@ -402,7 +408,7 @@ pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T,
     serde_dynamo::from_item(item).map_err(internal)
 }
 
-fn is_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, code: &str) -> bool {
+pub(crate) fn is_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, code: &str) -> bool {
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code)
 }
 

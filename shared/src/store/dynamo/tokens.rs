@@ -31,7 +31,14 @@ async fn last_used(
 ) -> Result<HashMap<String, Timestamp>, StoreError> {
     let keys: Vec<_> = hashes.iter().map(|h| key_item(&keys::secret(h))).collect();
     let mut found = HashMap::new();
-    for item in batch_get(&store.client, &store.tokens_table, &keys, "pk, lastUsedAt").await? {
+    for item in batch_get(
+        &store.client,
+        &store.tokens_table,
+        &keys,
+        Some("pk, lastUsedAt"),
+    )
+    .await?
+    {
         let row: LastUsed = from_item(item)?;
         if let Some(at) = row.last_used_at {
             found.insert(row.pk, at);

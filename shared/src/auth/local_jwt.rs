@@ -5,7 +5,7 @@
 //! Like the authorizer it checks the RS256 signature against the issuer's
 //! JWKS, the issuer, `exp`/`nbf`/`iat`, the audience (`aud`, or Cognito's
 //! `client_id`), and the token use, then hands the function the token's
-//! claims in the request context where [`crate::Account`] reads them. It
+//! claims in the request context where [`super::session::Account`] reads them. It
 //! always replaces whatever authorizer context a request arrived with, so
 //! only a verified signature can name the account.
 //!
@@ -181,11 +181,11 @@ pub mod testing {
     use serde_json::{Value, json};
 
     /// The issuer's signing key; its public half is [`JWKS`].
-    pub const ISSUER_KEY: &[u8] = include_bytes!("../tests/data/test-key-a.der");
+    pub const ISSUER_KEY: &[u8] = include_bytes!("testdata/test-key-a.der");
     /// A key the issuer never published: an attacker's.
-    pub const OTHER_KEY: &[u8] = include_bytes!("../tests/data/test-key-b.der");
+    pub const OTHER_KEY: &[u8] = include_bytes!("testdata/test-key-b.der");
     pub const KID: &str = "test-a";
-    pub const JWKS: &str = include_str!("../tests/data/test-jwks-a.json");
+    pub const JWKS: &str = include_str!("testdata/test-jwks-a.json");
     pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test";
     pub const CLIENT: &str = "localclient";
 

@@ -1,0 +1,265 @@
+//! People's accounts: the deployment's user pool, as the team function
+//! needs it — whose verified email a session is, and an account for an
+//! invited address.
+
+use std::future::Future;
+
+use crate::domain::{Email, UserId};
+use crate::store::StoreError;
+
+/// An account an invitation made sure of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitedAccount {
+    pub user: UserId,
+    /// `true` when the account was created now (and told how to sign in),
+    /// `false` when the address already had one.
+    pub created: bool,
+}
+
+pub trait AccountDirectory: Send + Sync {
+    /// The account's email, only if the user pool has verified it.
+    /// `username`: the session's `username` claim.
+    fn verified_email(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<Email>, StoreError>> + Send;
+
+    /// An account for `email`: the existing one, or a new one whose
+    /// temporary password the pool delivers (in AWS, Cognito's invitation
+    /// email).
+    fn ensure_account(
+        &self,
+        email: &Email,
+    ) -> impl Future<Output = Result<InvitedAccount, StoreError>> + Send;
+}
+
+#[cfg(feature = "cognito")]
+pub use cognito::CognitoAccounts;
+
+#[cfg(feature = "cognito")]
+mod cognito {
+    use aws_sdk_cognitoidentityprovider::Client;
+    use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
+    use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType};
+
+    use super::{AccountDirectory, InvitedAccount};
+    use crate::domain::{Email, UserId};
+    use crate::store::StoreError;
+
+    /// The user pool's admin API (`AdminGetUser`, `AdminCreateUser`).
+    #[derive(Debug, Clone)]
+    pub struct CognitoAccounts {
+        client: Client,
+        pool_id: String,
+        #[cfg(feature = "local-jwt")]
+        outbox: Option<std::path::PathBuf>,
+    }
+
+    impl CognitoAccounts {
+        pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
+            Self {
+                client,
+                pool_id: pool_id.into(),
+                #[cfg(feature = "local-jwt")]
+                outbox: None,
+            }
+        }
+
+        /// From `COGNITO_USER_POOL_ID`, with the functions' SDK settings
+        /// (the emulator's endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`
+        /// or `AWS_ENDPOINT_URL`, read by the SDK itself).
+        pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Result<Self, String> {
+            let pool = std::env::var("COGNITO_USER_POOL_ID")
+                .ok()
+                .filter(|pool| !pool.trim().is_empty())
+                .ok_or("COGNITO_USER_POOL_ID is not set")?;
+            #[allow(unused_mut)]
+            let mut accounts = Self::new(Client::new(sdk), pool);
+            #[cfg(feature = "local-jwt")]
+            {
+                accounts.outbox = std::env::var_os("LOCAL_OUTBOX").map(Into::into);
+            }
+            Ok(accounts)
+        }
+
+        /// `make run` only: what AWS would email goes to a file in this
+        /// directory instead (the emulator sends no email), readable by the
+        /// person running the stack and nowhere in a log.
+        #[cfg(feature = "local-jwt")]
+        pub fn with_outbox(mut self, dir: std::path::PathBuf) -> Self {
+            self.outbox = Some(dir);
+            self
+        }
+
+        async fn get_user(&self, username: &str) -> Result<Option<Vec<AttributeType>>, StoreError> {
+            match self
+                .client
+                .admin_get_user()
+                .user_pool_id(&self.pool_id)
+                .username(username)
+                .send()
+                .await
+            {
+                Ok(user) => Ok(Some(user.user_attributes.unwrap_or_default())),
+                Err(err) if err.code() == Some("UserNotFoundException") => Ok(None),
+                Err(err) => Err(classify(&err)),
+            }
+        }
+    }
+
+    fn attribute<'a>(attributes: &'a [AttributeType], name: &str) -> Option<&'a str> {
+        attributes
+            .iter()
+            .find(|a| a.name() == name)
+            .and_then(|a| a.value())
+    }
+
+    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+        err: &aws_sdk_cognitoidentityprovider::error::SdkError<E, R>,
+    ) -> StoreError {
+        use aws_sdk_cognitoidentityprovider::error::SdkError;
+        match err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                StoreError::Unavailable(DisplayErrorContext(err).to_string())
+            }
+            _ if matches!(
+                err.code(),
+                Some(
+                    "TooManyRequestsException"
+                        | "InternalErrorException"
+                        | "LimitExceededException"
+                )
+            ) =>
+            {
+                StoreError::Unavailable(DisplayErrorContext(err).to_string())
+            }
+            _ => StoreError::Internal(format!(
+                "user pool: {}",
+                err.code().unwrap_or("unexpected error")
+            )),
+        }
+    }
+
+    fn user_id(attributes: &[AttributeType]) -> Result<UserId, StoreError> {
+        attribute(attributes, "sub")
+            .and_then(|sub| UserId::parse(sub).ok())
+            .ok_or_else(|| StoreError::Internal("a user pool account without a sub".into()))
+    }
+
+    impl AccountDirectory for CognitoAccounts {
+        async fn verified_email(&self, username: &str) -> Result<Option<Email>, StoreError> {
+            let Some(attributes) = self.get_user(username).await? else {
+                return Ok(None);
+            };
+            if attribute(&attributes, "email_verified") != Some("true") {
+                return Ok(None);
+            }
+            Ok(attribute(&attributes, "email").and_then(|e| Email::parse(e).ok()))
+        }
+
+        async fn ensure_account(&self, email: &Email) -> Result<InvitedAccount, StoreError> {
+            if let Some(attributes) = self.get_user(email.as_str()).await? {
+                return Ok(InvitedAccount {
+                    user: user_id(&attributes)?,
+                    created: false,
+                });
+            }
+            #[cfg_attr(not(feature = "local-jwt"), allow(unused_mut))]
+            let mut create = self
+                .client
+                .admin_create_user()
+                .user_pool_id(&self.pool_id)
+                .username(email.as_str())
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("email")
+                        .value(email.as_str())
+                        .build()
+                        .map_err(|e| StoreError::Internal(e.to_string()))?,
+                )
+                // The temporary password reaches only this address, so
+                // signing in with it proves the address.
+                .user_attributes(
+                    AttributeType::builder()
+                        .name("email_verified")
+                        .value("true")
+                        .build()
+                        .map_err(|e| StoreError::Internal(e.to_string()))?,
+                )
+                .desired_delivery_mediums(DeliveryMediumType::Email);
+            #[cfg(feature = "local-jwt")]
+            let password = match &self.outbox {
+                Some(_) => {
+                    let password = local_password()?;
+                    create = create.temporary_password(&password).message_action(
+                        aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress,
+                    );
+                    Some(password)
+                }
+                None => None,
+            };
+            let created = match create.send().await {
+                Ok(created) => created,
+                // Created between the read and now: someone else's invite.
+                Err(err) if err.code() == Some("UsernameExistsException") => {
+                    let attributes = self.get_user(email.as_str()).await?.ok_or_else(|| {
+                        StoreError::Conflict("the account is being created".into())
+                    })?;
+                    return Ok(InvitedAccount {
+                        user: user_id(&attributes)?,
+                        created: false,
+                    });
+                }
+                Err(err) => return Err(classify(&err)),
+            };
+            let attributes = created
+                .user
+                .and_then(|user| user.attributes)
+                .unwrap_or_default();
+            #[cfg(feature = "local-jwt")]
+            if let (Some(dir), Some(password)) = (&self.outbox, password) {
+                write_outbox(dir, email, &password)?;
+            }
+            Ok(InvitedAccount {
+                user: user_id(&attributes)?,
+                created: true,
+            })
+        }
+    }
+
+    /// A temporary password that meets the pool's policy (12+ characters,
+    /// upper, lower, digit, symbol).
+    #[cfg(feature = "local-jwt")]
+    fn local_password() -> Result<String, StoreError> {
+        let secret = crate::domain::PlainSecret::generate(crate::domain::SecretKind::Pat)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        Ok(format!("Tmp-{}-9a", &secret.expose()[4..20]))
+    }
+
+    /// One file per email, as the person would receive it.
+    #[cfg(feature = "local-jwt")]
+    fn write_outbox(
+        dir: &std::path::Path,
+        email: &Email,
+        password: &str,
+    ) -> Result<(), StoreError> {
+        use std::io::Write;
+        let fail = |e: std::io::Error| StoreError::Internal(format!("local outbox: {e}"));
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let millis = crate::domain::Timestamp::now().unix_millis();
+        let path = dir.join(format!("{millis}-{email}.txt"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(fail)?;
+        let url = std::env::var("LOCAL_SIGN_IN_URL").unwrap_or_default();
+        write!(
+            file,
+            "To: {email}\nSubject: You are invited to App Upgrade\n\nUsername: {email}\nTemporary password: {password}\nSign in: {url}\n"
+        )
+        .map_err(fail)?;
+        tracing::info!(path = %path.display(), "invitation email written to the local outbox");
+        Ok(())
+    }
+}
