@@ -200,6 +200,15 @@ fn resource_name(value: &Value) -> String {
     }
 }
 
+/// A policy statement, or the statement a `!If [Condition, statement,
+/// !Ref AWS::NoValue]` grants when its condition holds.
+fn conditional_statement(s: &Value) -> &Value {
+    match s {
+        Value::Tagged(t) if t.tag.to_string().trim_start_matches('!') == "If" => &t.value[1],
+        other => other,
+    }
+}
+
 /// Every (action, resource) a function's policies grant on DynamoDB.
 fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
     let mut grants = BTreeSet::new();
@@ -213,6 +222,7 @@ fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
             .as_sequence()
             .unwrap_or_else(|| panic!("policy {policy:?} is not an inline document"));
         for s in statements {
+            let s = conditional_statement(s);
             assert_eq!(s["Effect"], "Allow");
             let actions: Vec<&str> = match &s["Action"] {
                 Value::String(a) => vec![a.as_str()],
@@ -337,15 +347,27 @@ fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() 
 fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
     // openapi.yaml: the four account-session routes need `AccountJwt`;
     // self-rotation is authenticated by the PAT.
+    let t = template();
+    let deployed = routes(&t);
+    // …and every route of the team function: a person's, never a PAT's.
     let account: BTreeSet<&str> = [
         "POST /api/v1/account/tokens",
         "GET /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens/{tokenId}",
     ]
-    .into();
-    let t = template();
-    let deployed = routes(&t);
+    .into_iter()
+    .chain(
+        deployed
+            .iter()
+            .filter(|r| r.package == "teams")
+            .map(|r| r.key.as_str()),
+    )
+    .collect();
+    assert_eq!(
+        deployed.iter().filter(|r| r.package == "teams").count(),
+        teams::ROUTES.len()
+    );
     for key in &account {
         assert!(deployed.iter().any(|r| r.key == *key), "{key} is mapped");
     }
@@ -416,6 +438,31 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
                 (&["Query"], tables::VERSIONS.logical_id),
             ]),
         ),
+        (
+            "teams",
+            grants(&[
+                // API keys: credentials and the projects' key lists only
+                // (LeadingKeys, checked below).
+                (
+                    &["GetItem", "Query", "PutItem", "DeleteItem"],
+                    tables::TOKENS.logical_id,
+                ),
+                // ConditionCheckItem and UpdateItem: the owner count and the
+                // "caller is still an owner" conditions of its transactions.
+                (
+                    &[
+                        "GetItem",
+                        "BatchGetItem",
+                        "Query",
+                        "PutItem",
+                        "UpdateItem",
+                        "DeleteItem",
+                        "ConditionCheckItem",
+                    ],
+                    tables::VERSIONS.logical_id,
+                ),
+            ]),
+        ),
     ]
     .into();
 
@@ -425,6 +472,50 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
         .map(|f| (package(f), dynamodb_grants(f)))
         .collect();
     assert_eq!(got, want);
+}
+
+#[test]
+fn the_team_function_reaches_only_api_keys_in_the_tokens_table_and_two_user_pool_calls() {
+    let t = template();
+    let teams = &t["Resources"]["TeamsFunction"]["Properties"];
+    let statements: Vec<&Value> = teams["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements")
+        .iter()
+        .map(conditional_statement)
+        .collect();
+    let api_keys = statements
+        .iter()
+        .find(|s| s["Sid"] == "ApiKeys")
+        .expect("an ApiKeys statement");
+    let leading: BTreeSet<&str> =
+        api_keys["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .expect("LeadingKeys")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+    assert_eq!(leading, BTreeSet::from(["SECRET#*", "PROJECTKEYS#*"]));
+    let cognito = statements
+        .iter()
+        .find(|s| s["Sid"] == "Invitations")
+        .expect("an Invitations statement");
+    let actions: BTreeSet<&str> = cognito["Action"]
+        .as_sequence()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        actions,
+        BTreeSet::from(["cognito-idp:AdminGetUser", "cognito-idp:AdminCreateUser"])
+    );
+    assert_eq!(tag(&cognito["Resource"]), Some(("GetAtt", "UserPool.Arn")));
+    // No other function may call the user pool.
+    for (id, function) in functions(&t) {
+        let text = format!("{:?}", function["Properties"]["Policies"]);
+        assert_eq!(text.contains("cognito-idp:"), id == "TeamsFunction", "{id}");
+    }
 }
 
 #[test]

@@ -45,5 +45,10 @@ if grep -q -a -e ACCOUNT_JWKS -e ACCOUNT_JWT_ISSUER target/lambda/tokens/bootstr
   say "target/lambda/tokens/bootstrap contains the local-jwt check"
   status=1
 fi
+# Likewise the local outbox of invitation emails (make run only).
+if grep -q -a -e LOCAL_OUTBOX target/lambda/teams/bootstrap; then
+  say "target/lambda/teams/bootstrap contains the local invitation outbox"
+  status=1
+fi
 say "${elapsed}s"
 exit "$status"

@@ -9,6 +9,7 @@ pub mod check;
 pub mod faults;
 pub mod http;
 pub mod repo;
+pub mod teams;
 pub mod tokens;
 pub mod versions;
 

@@ -111,10 +111,7 @@ pub fn app<S: Store + Sync, A: Accounts + Sync>(store: S, accounts: A) -> Router
             create_project.path,
             create_project.to(projects::create_project::<S, A>),
         )
-        .route(
-            get_project.path,
-            get_project.to(projects::get_project::<S, A>),
-        )
+        .route(get_project.path, get_project.to(projects::get_project))
         .route(
             update_project.path,
             update_project.to(projects::update_project::<S, A>),

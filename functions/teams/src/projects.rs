@@ -52,9 +52,7 @@ pub async fn create_project<S: Store, A: Accounts>(
     Ok(response)
 }
 
-pub async fn get_project<S: Store, A: Accounts>(
-    in_project: InProject,
-) -> Result<Response, ApiError> {
+pub async fn get_project(in_project: InProject) -> Result<Response, ApiError> {
     let InProject { project, .. } = in_project.live()?;
     Ok(json(StatusCode::OK, &ProjectView::from(project)))
 }

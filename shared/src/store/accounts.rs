@@ -47,10 +47,12 @@ mod cognito {
     use crate::store::StoreError;
 
     /// The user pool's admin API (`AdminGetUser`, `AdminCreateUser`).
+    /// Without a pool (a deployment signing in with an external identity
+    /// provider) no email is known verified and no account can be made.
     #[derive(Debug, Clone)]
     pub struct CognitoAccounts {
         client: Client,
-        pool_id: String,
+        pool_id: Option<String>,
         #[cfg(feature = "local-jwt")]
         outbox: Option<std::path::PathBuf>,
     }
@@ -59,20 +61,17 @@ mod cognito {
         pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
             Self {
                 client,
-                pool_id: pool_id.into(),
+                pool_id: Some(pool_id.into()).filter(|pool: &String| !pool.trim().is_empty()),
                 #[cfg(feature = "local-jwt")]
                 outbox: None,
             }
         }
 
-        /// From `COGNITO_USER_POOL_ID`, with the functions' SDK settings
-        /// (the emulator's endpoint comes from `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`
-        /// or `AWS_ENDPOINT_URL`, read by the SDK itself).
+        /// From `COGNITO_USER_POOL_ID` (empty or unset: no pool), with the
+        /// functions' SDK settings (the emulator's endpoint comes from
+        /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, read by the SDK).
         pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Result<Self, String> {
-            let pool = std::env::var("COGNITO_USER_POOL_ID")
-                .ok()
-                .filter(|pool| !pool.trim().is_empty())
-                .ok_or("COGNITO_USER_POOL_ID is not set")?;
+            let pool = std::env::var("COGNITO_USER_POOL_ID").unwrap_or_default();
             #[allow(unused_mut)]
             let mut accounts = Self::new(Client::new(sdk), pool);
             #[cfg(feature = "local-jwt")]
@@ -91,11 +90,21 @@ mod cognito {
             self
         }
 
+        fn pool(&self) -> Result<&str, StoreError> {
+            self.pool_id.as_deref().ok_or_else(|| {
+                StoreError::Conflict(
+                    "this deployment signs in with an external identity provider: \
+                     invitations need its built-in user pool"
+                        .into(),
+                )
+            })
+        }
+
         async fn get_user(&self, username: &str) -> Result<Option<Vec<AttributeType>>, StoreError> {
             match self
                 .client
                 .admin_get_user()
-                .user_pool_id(&self.pool_id)
+                .user_pool_id(self.pool()?)
                 .username(username)
                 .send()
                 .await
@@ -148,6 +157,9 @@ mod cognito {
 
     impl AccountDirectory for CognitoAccounts {
         async fn verified_email(&self, username: &str) -> Result<Option<Email>, StoreError> {
+            if self.pool_id.is_none() {
+                return Ok(None);
+            }
             let Some(attributes) = self.get_user(username).await? else {
                 return Ok(None);
             };
@@ -168,7 +180,7 @@ mod cognito {
             let mut create = self
                 .client
                 .admin_create_user()
-                .user_pool_id(&self.pool_id)
+                .user_pool_id(self.pool()?)
                 .username(email.as_str())
                 .user_attributes(
                     AttributeType::builder()

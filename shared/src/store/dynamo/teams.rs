@@ -378,16 +378,20 @@ impl TeamStore for DynamoStore {
                     .named("#role", "role"),
             )
         };
-        let items = vec![
+        let mut items = vec![
             counter,
-            actor_is_owner(table, &target.team_id, actor)?,
             set_role(&keys::member(&target.team_id, &target.user_id))?,
             set_role(&keys::member_of(&target.user_id, &target.team_id))?,
         ];
+        // An owner changing their own role is checked by the update's own
+        // condition (a transaction touches an item once).
+        if *actor != target.user_id {
+            items.push(actor_is_owner(table, &target.team_id, actor)?);
+        }
         transact(&self.client, items).await.map_err(|failed| {
-            if failed.condition_failed(1) {
+            if failed.condition_failed(3) {
                 TeamRefusal::NotOwner
-            } else if failed.condition_failed(2) {
+            } else if failed.condition_failed(1) {
                 TeamRefusal::NotMember
             } else if failed.condition_failed(0) {
                 TeamRefusal::LastOwner
@@ -614,7 +618,7 @@ impl TeamStore for DynamoStore {
         .into_iter()
         .filter_map(|(project, deleting)| (!deleting).then_some(project))
         .collect();
-        projects.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        projects.sort_by_key(|p| std::cmp::Reverse(p.created_at));
         Ok(projects)
     }
 
@@ -771,7 +775,7 @@ impl TeamStore for DynamoStore {
             .consistent_read(true);
         let mut entries =
             query_all(query, |item| from_item::<ApiKeyItem>(item)?.into_entry()).await?;
-        entries.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.created_at));
         Ok(entries)
     }
 
