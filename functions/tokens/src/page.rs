@@ -21,7 +21,7 @@ const HTML: &str = include_str!("../page/index.html");
 /// The first is the entry module; every other module is preloaded by the
 /// shell, so the browser fetches them all at once instead of one import
 /// level at a time.
-const ASSETS: [(&str, &str, &str); 13] = [
+const ASSETS: [(&str, &str, &str); 14] = [
     ("app.js", JS, include_str!("../page/app.js")),
     ("app.css", CSS, include_str!("../page/app.css")),
     ("api.js", JS, include_str!("../page/api.js")),
@@ -59,9 +59,11 @@ const ASSETS: [(&str, &str, &str); 13] = [
         JS,
         include_str!("../page/view-activity.js"),
     ),
+    ("icon.svg", SVG, include_str!("../page/icon.svg")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
+const SVG: &str = "image/svg+xml";
 
 /// Where the page signs in: a Cognito user pool's public app client.
 #[derive(Debug, Clone, PartialEq, Eq)]
