@@ -89,10 +89,11 @@ function renderShell(teamId) {
     ...teams.map((t) => h("option", { value: t.id, selected: t.id === team?.id }, t.name)),
     h("option", { value: "" }, "All teams / new team…"),
   );
-  if (!team) select.value = "";
+  // On /teams (every team), "All teams" is the current choice.
+  if (!team || (signed && !teamId && location.pathname.startsWith("/teams"))) select.value = "";
   for (const [id, path] of [["nav-projects", "projects"], ["nav-members", "members"], ["nav-activity", "activity"]]) {
     const link = $(id);
-    link.hidden = !team;
+    link.parentElement.hidden = !team;
     link.href = team ? `/teams/${team.id}/${path}` : "/teams";
   }
   const here = location.pathname;

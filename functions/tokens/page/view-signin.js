@@ -64,7 +64,7 @@ function showCredentials(section, { onSignedIn, mode, email = "" }) {
     autocapitalize: "none", spellcheck: false, required: true, value: email,
   });
   const error = h("p", { id: "sign-in-error", className: "error", role: "alert" });
-  const button = h("button", { type: "submit", id: "sign-in-button" }, signingUp ? "Create account" : "Sign in");
+  const button = h("button", { type: "submit", id: "sign-in-button", className: "primary" }, signingUp ? "Create account" : "Sign in");
   const form = h(
     "form",
     { id: "sign-in-form", noValidate: true },
@@ -136,7 +136,7 @@ function showChallenge(section, { onSignedIn, challenge }) {
   const confirmInput = spec.type === "password"
     ? h("input", { id: "challenge-repeat", name: "challenge-repeat", type: "password", autocomplete: "new-password", required: true })
     : null;
-  const button = h("button", { type: "submit", id: "sign-in-button" }, spec.button);
+  const button = h("button", { type: "submit", id: "sign-in-button", className: "primary" }, spec.button);
   const form = h(
     "form",
     { id: "challenge-form", noValidate: true },
@@ -187,7 +187,7 @@ function showChallenge(section, { onSignedIn, challenge }) {
 function showConfirm(section, { onSignedIn, email, password }) {
   const error = h("p", { id: "sign-in-error", className: "error", role: "alert" });
   const input = h("input", { id: "confirm-code", name: "code", autocomplete: "one-time-code", inputMode: "numeric", required: true });
-  const button = h("button", { type: "submit", id: "sign-in-button" }, "Confirm and sign in");
+  const button = h("button", { type: "submit", id: "sign-in-button", className: "primary" }, "Confirm and sign in");
   const form = h(
     "form",
     { id: "confirm-form", noValidate: true },

@@ -35,7 +35,7 @@ export default async function teamsView(ctx) {
     }, "Accept");
     return h("tr", { dataset: { invitationId: invitation.id } },
       cell(invitation.teamName, "th"),
-      cell(invitation.role),
+      cell(invitation.role === "owner" ? "Owner" : "Member"),
       cell(time(invitation.expiresAt)),
       cell([accept, " ", error]));
   });
