@@ -43,6 +43,8 @@ mkdir -p "$out"
 # The check's cache TTL, short, so that the journey sees a switched-off
 # force upgrade reach the check within seconds (default 30).
 export CHECK_CACHE_TTL_SECONDS="${CHECK_CACHE_TTL_SECONDS:-5}"
+# The page offers sign-up (the emulator's pool takes it; see dashboard.py).
+export COGNITO_SIGN_UP=true
 start=$SECONDS
 stack_start
 # shellcheck source=/dev/null

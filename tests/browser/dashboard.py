@@ -424,6 +424,30 @@ def journey(owner, shots):
     assert owner.text_in("notice", r"signed out")
     assert not owner.all("#version-table") and not owner.el("main-nav").is_displayed()
 
+    step("12. sign-up, where the pool allows it (COGNITO_SIGN_UP=true in this stack)")
+    # moto's SignUp ignores the pool's AllowAdminCreateUserOnly (AWS refuses
+    # it: the template's pool keeps the page's flag off) and its
+    # ConfirmSignUp takes any code; the email stays unverified, so no
+    # invitation is offered to such an account.
+    owner.el("show-sign-up").click()
+    owner.heading(r"^Create an account$")
+    owner.type_into("username", "self-signed@example.com")
+    owner.type_into("password", "short")
+    owner.el("sign-in-button").click()
+    assert owner.text_in("sign-in-error", r"\S")  # Cognito's password policy, in words
+    owner.type_into("password", "Self-Signed-2026!")
+    owner.el("sign-in-button").click()
+    owner.heading(r"^Confirm your email$")
+    owner.page("sign-up-confirm", shot=False)
+    owner.type_into("confirm-code", "123456")
+    owner.el("sign-in-button").click()
+    # Signed in where the owner left off: not this account's team.
+    owner.heading(r"do not have access to this team")
+    owner.click_link("Go to your teams")
+    owner.heading(r"^Welcome to App Upgrade$")
+    assert owner.el("who-name").text == "self-signed@example.com"
+    assert owner.text_in("no-invitations", r"No pending invitations")
+
 
 def teammate_journey(mate, team_id, project_id):
     project_url = f"{API}/teams/{team_id}/projects/{project_id}"
