@@ -273,20 +273,34 @@ export function closeDialogs() {
 
 // --- Tables and pages ------------------------------------------------------------------------
 
-/** A table with a caption (visually hidden when `hideCaption`). */
+/**
+ * A table with a caption (visually hidden when `hideCaption`). On a phone
+ * each row becomes a card whose cells name their column (`data-label`).
+ */
 export function table({ caption, hideCaption, columns, rows, id }) {
+  labelCells(rows, columns);
   return h(
     "div",
     { className: "table-wrap" },
     h(
       "table",
-      { id },
+      { id, className: "stack" },
       caption && h("caption", { className: hideCaption ? "visually-hidden" : "" }, caption),
       h("thead", {}, h("tr", {}, columns.map((c) =>
         h("th", { scope: "col", "aria-sort": c.sorted || undefined }, c.hidden ? h("span", { className: "visually-hidden" }, c.label) : c.label)))),
       h("tbody", {}, rows),
     ),
   );
+}
+
+/** Each cell's `data-label`: its column's name (none for hidden ones). */
+export function labelCells(rows, columns) {
+  for (const row of rows) {
+    [...row.children].forEach((element, i) => {
+      const column = columns[i];
+      if (column && !column.hidden && element.tagName === "TD") element.dataset.label = column.label;
+    });
+  }
 }
 
 export function cell(content, kind = "td", props = {}) {

@@ -36,7 +36,8 @@ export default async function tokensView(ctx) {
       environments: tokens.some((t) => Array.isArray(t.environments)),
       ip: tokens.some((t) => t.lastUsedIp),
     };
-    table.querySelector("thead tr").replaceChildren(...columns(extra));
+    const heads = columns(extra);
+    table.querySelector("thead tr").replaceChildren(...heads);
     rows.replaceChildren(...tokens.map((token) => {
       const row = h("tr", { dataset: { tokenId: token.id } });
       const expires = Date.parse(token.expiresAt);
@@ -61,6 +62,9 @@ export default async function tokensView(ctx) {
           onclick: () => askRevoke(token),
         }, "Revoke")]),
       ].filter(Boolean));
+      [...row.children].forEach((element, i) => {
+        if (element.tagName === "TD" && i < heads.length - 1) element.dataset.label = heads[i].textContent;
+      });
       return row;
     }));
   };
@@ -71,7 +75,7 @@ export default async function tokensView(ctx) {
   ].filter(Boolean).map((label) => h("th", { scope: "col" }, label))
     .concat(h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Actions")));
 
-  const table = h("table", { id: "token-table" },
+  const table = h("table", { id: "token-table", className: "stack" },
     h("caption", { className: "visually-hidden" }, "Your Personal Access Tokens"),
     h("thead", {}, h("tr", {}, columns({}))),
     rows);
