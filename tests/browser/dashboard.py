@@ -31,6 +31,7 @@ project page at 375 px go to target/browser-test/screenshots/.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -158,16 +159,24 @@ class Person:
         """The whole page at `width` px, under target/browser-test/screenshots."""
         self.settle()
         size = self.d.get_window_size()
-        self.d.set_window_size(width, size["height"])
-        time.sleep(0.2)
-        height = self.d.execute_script("return document.documentElement.scrollHeight")
-        self.d.set_window_size(width, height + 20)
-        time.sleep(0.2)
-        self.d.save_screenshot(str(self.shots / f"{name}.png"))
-        if width < 400:
+        phone = width < 400
+        if phone:  # a phone's viewport: exactly `width` CSS px, overlay scrollbars
+            self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+        else:
+            self.d.set_window_size(width, size["height"])
+        time.sleep(0.3)
+        if phone:
             overflow = self.d.execute_script(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px at {width}px"
+        content = self.d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = self.d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": content["width"], "height": content["height"], "scale": 1}})
+        (self.shots / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+        if phone:
+            self.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         self.d.set_window_size(size["width"], size["height"])
 
     def page(self, name, shot=True):
