@@ -166,6 +166,10 @@ export async function render({ notice } = {}) {
   } catch (err) {
     if (err instanceof api.SessionEnded || !alive()) return;
     showProblem("Cannot show this page", err.message);
+    // Perhaps no longer a member: the team switcher should say so too.
+    if (err instanceof api.ApiError && err.status === 404) {
+      loadTeams().then(() => alive() && renderShell(params.teamId), () => {});
+    }
     if (!(err instanceof api.ApiError)) console.error(err);
   }
 }
