@@ -198,6 +198,24 @@ class Person:
             "bodyBytes": sum(e["body"] for e in entries),
         }
 
+    def measure_page(self, name, url, ready, user, password):
+        """A fresh load of `url`, the sign-in, and the view: every request."""
+        self.d.get(url)
+        self.sign_in(user, password)
+        self.wait.until(lambda _: ready())
+        self.settle()
+        entries = self.d.execute_script(
+            "return [performance.getEntriesByType('navigation')[0],"
+            " ...performance.getEntriesByType('resource')]"
+            ".map(e => ({name: e.name, size: e.transferSize}));")
+        api = [e for e in entries if "/api/v1/" in e["name"]]
+        SIZES[name] = {
+            "requests": len(entries),
+            "transferBytes": sum(e["size"] for e in entries),
+            "apiRequests": len(api),
+            "apiBytes": sum(e["size"] for e in api),
+        }
+
     def api_calls(self):
         """The API answers since the last call: [(path, bytes)]."""
         entries = self.d.execute_script(
@@ -427,6 +445,23 @@ def journey(owner, shots):
     finally:
         mate.quit()
 
+    step("10c. what each page transfers on a first load (shell, sign-in, its API calls)")
+    owner.d.get(f"{API}/teams/{team_id}/projects/{project_id}")
+    owner.sign_in(user, password)
+    version_href = owner.row("version-table", "Wallpaper App").find_element(
+        By.CSS_SELECTOR, "a").get_attribute("href")
+    pages = {
+        "/teams": (f"{API}/teams", lambda: owner.all("#team-list")),
+        "/teams/{t}/projects": (f"{API}/teams/{team_id}/projects", lambda: owner.all("#project-table")),
+        "/teams/{t}/projects/{p}": (f"{API}/teams/{team_id}/projects/{project_id}",
+                                    lambda: owner.all("#version-table") and owner.all("#key-table")),
+        "…/versions/{v}": (version_href, lambda: owner.all("#edit-version-form")),
+        "/teams/{t}/members": (f"{API}/teams/{team_id}/members", lambda: owner.all("#member-table")),
+        "/account/tokens": (f"{API}/account/tokens", lambda: owner.all("#token-rows tr")),
+    }
+    for name, (url, ready) in pages.items():
+        owner.measure_page(name, url, ready, user, password)
+
     step("11. sign out")
     owner.el("sign-out").click()
     owner.shown("sign-in-form")
@@ -450,11 +485,12 @@ def journey(owner, shots):
     owner.page("sign-up-confirm", shot=False)
     owner.type_into("confirm-code", "123456")
     owner.el("sign-in-button").click()
-    # Signed in where the owner left off: not this account's team.
-    owner.heading(r"do not have access to this team")
-    owner.click_link("Go to your teams")
+    # Signed in where the owner left off (their Access Tokens); home is
+    # the no-team state.
+    owner.wait.until(lambda _: owner.el("who-name").text == "self-signed@example.com")
+    owner.click_link("App Upgrade")
     owner.heading(r"^Welcome to App Upgrade$")
-    assert owner.el("who-name").text == "self-signed@example.com"
+    assert owner.path() == "/teams"
     assert owner.text_in("no-invitations", r"No pending invitations")
 
 
