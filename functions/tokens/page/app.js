@@ -73,7 +73,7 @@ async function loadTeams() {
 
 function home(ctx) {
   const team = teams.find((t) => t.id === lastTeamId) ?? teams[0];
-  return ctx.navigate(team ? `/teams/${team.id}/projects` : "/teams", { replace: true });
+  return ctx.navigate(team ? `/teams/${team.id}/projects` : "/teams", { replace: true, flash: ctx.flash });
 }
 
 function renderShell(teamId) {

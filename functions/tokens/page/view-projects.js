@@ -1,7 +1,7 @@
 // /teams/{teamId}/projects: the team's projects and a form to create one.
 
 import * as api from "./api.js";
-import { busy, cell, clearErrors, errorLine, field, h, heading, showErrors, table, time } from "./ui.js";
+import { busy, cell, clearErrors, errorLine, field, h, heading, showErrors, status, table, time } from "./ui.js";
 
 export default async function projectsView(ctx) {
   const { teamId } = ctx.params;
@@ -31,9 +31,12 @@ export default async function projectsView(ctx) {
     });
   });
 
+  const said = status("projects-status");
+  if (ctx.flash) said.say(ctx.flash);
   ctx.show(
     h("p", { className: "crumbs" }, ctx.team.name),
     heading("Projects"),
+    said,
     projects.length
       ? table({
         id: "project-table",

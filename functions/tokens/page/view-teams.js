@@ -17,6 +17,7 @@ export default async function teamsView(ctx) {
     invitationsError = err.message;
   }
   const said = status("teams-status");
+  if (ctx.flash) said.say(ctx.flash);
 
   const invitationRows = pending.map((invitation) => {
     const error = h("span", { className: "error" });
