@@ -462,6 +462,22 @@ def journey(owner, shots):
     for name, (url, ready) in pages.items():
         owner.measure_page(name, url, ready, user, password)
 
+    step("10d. the owner deletes the project: the confirmation names it, its key stops working")
+    owner.d.get(f"{API}/teams/{team_id}/projects/{project_id}")
+    owner.sign_in(user, password)
+    owner.shown("delete-project").click()
+    dialog = owner.shown("confirm-dialog")
+    assert "Wallpaper App" in dialog.text and "1 API key is" in dialog.text, dialog.text
+    owner.el("confirm-ok").click()
+    assert owner.text_in("projects-status", r"Project “Wallpaper App” deleted")
+    assert owner.path() == f"/teams/{team_id}/projects"
+    assert owner.text_in("no-projects", r"no project yet")
+    started = time.time()
+    while http("GET", f"{API}/api/v1/versions/check?app_name=x&app_version=1&platform=a&environment=b",
+               headers={"x-api-key": api_key})[0] != 401:
+        assert time.time() - started < 60, "the deleted project's key still works after 60 s"
+        time.sleep(1)
+
     step("11. sign out")
     owner.el("sign-out").click()
     owner.shown("sign-in-form")
