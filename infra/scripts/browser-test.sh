@@ -37,7 +37,8 @@ if ! cmp -s "$root/infra/browser-tools/package-lock.json" "$tools/package-lock.j
   say "installing axe-core (npm ci) into $tools"
   rm -rf "$tools" && mkdir -p "$tools"
   cp "$root/infra/browser-tools/package.json" "$root/infra/browser-tools/package-lock.json" "$tools/"
-  npm ci --prefix "$tools" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+  npm ci --prefix "$tools" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null ||
+    die "npm ci of infra/browser-tools failed (the machine's npm, the npm registry)"
 fi
 mkdir -p "$out"
 # The check's cache TTL, short, so that the journey sees a switched-off
