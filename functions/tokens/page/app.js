@@ -38,16 +38,27 @@ const root = $("view");
 
 /** The signed-in person's teams ([{id, name, role}]), loaded at sign-in. */
 let teams = [];
+/** Why the teams could not be loaded (in words), if they could not. */
+let teamsError = "";
 /** The team last shown, so "/" returns to it. */
 let lastTeamId = null;
 /** Each render's number: a slow answer for an older URL is dropped. */
 let renderId = 0;
 
+/** A path segment as text; a malformed %-escape stays as it is. */
+function decode(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function match(pathname) {
   for (const route of ROUTES) {
     const found = route.regex.exec(pathname);
     if (found) {
-      const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(found[i + 1])]));
+      const params = Object.fromEntries(route.names.map((name, i) => [name, decode(found[i + 1])]));
       return { route, params };
     }
   }
@@ -68,6 +79,7 @@ export function navigate(href, { replace = false, flash = null } = {}) {
 
 async function loadTeams() {
   teams = await api.teams.list();
+  teamsError = "";
   return teams;
 }
 
@@ -151,6 +163,10 @@ export async function render({ notice } = {}) {
       (title ?? root).focus({ preventScroll: false });
     },
   };
+  if (params.teamId && !ctx.team && teamsError) {
+    showProblem("Cannot load your teams", teamsError);
+    return;
+  }
   if (params.teamId && !ctx.team) {
     // Not (or no longer) one of the person's teams: the API says 404 anyway.
     ctx.setTitle("No access");
@@ -190,6 +206,7 @@ async function onSignedIn() {
   } catch (err) {
     if (err instanceof api.SessionEnded) return;
     teams = [];
+    teamsError = err.message;
   }
   await render();
 }
