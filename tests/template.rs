@@ -281,11 +281,19 @@ fn every_openapi_route_is_mapped_to_the_function_that_serves_it() {
     }
 }
 
-/// The Access Tokens page and its two assets: not in the API contract.
-const PAGE_ROUTES: [&str; 3] = [
+/// The dashboard's pages and assets: every URL answers the shell. Part of
+/// `openapi.yaml` (tag `page`), public.
+const PAGE_ROUTES: [&str; 10] = [
+    "GET /",
+    "GET /teams",
+    "GET /teams/{teamId}",
+    "GET /teams/{teamId}/projects",
+    "GET /teams/{teamId}/projects/{projectId}",
+    "GET /teams/{teamId}/projects/{projectId}/versions/{versionId}",
+    "GET /teams/{teamId}/members",
+    "GET /teams/{teamId}/activity",
     "GET /account/tokens",
-    "GET /account/tokens.js",
-    "GET /account/tokens.css",
+    "GET /app/{file}",
 ];
 
 #[test]
