@@ -13,7 +13,7 @@ TEST_DYNAMODB_PORT ?= 8001
 
 scripts := infra/scripts
 
-.PHONY: help run loadtest contract bench test browser-test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
+.PHONY: help run loadtest contract bench test browser-test screenshots emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
 
 help: ## List the targets
 	@echo 'usage: make TARGET'
@@ -49,8 +49,18 @@ test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emu
 	@$(scripts)/contract.sh
 	@$(scripts)/loadtest.sh
 
-browser-test: ## The Access Tokens page in headless Chromium, against its own `make run` stack (:9004, emulator :8004)
+browser-test: ## The dashboard's journeys in headless Chromium, against their own `make run` stack (:9004, emulator :8004)
 	@$(scripts)/browser-test.sh
+
+# The README's pictures, from the last browser test's screenshots (the test
+# itself writes only under target/, so `make test` leaves the tree clean).
+shots := target/browser-test/screenshots
+screenshots: ## Copy the browser test's screenshots of the README's pages into docs/ (after make browser-test)
+	@for pair in access-tokens:access-tokens project:dashboard-project members:dashboard-team; do \
+	  from="$(shots)/$${pair%%:*}.png"; to="docs/$${pair##*:}.png"; \
+	  [[ -f "$$from" ]] || { echo "no $$from: run make browser-test first" >&2; exit 1; }; \
+	  cp "$$from" "$$to" && echo "$$to"; \
+	done
 
 emulator-start: ## Start the local DynamoDB emulator (DYNAMODB_PORT, default 8000)
 	@$(scripts)/bootstrap.sh

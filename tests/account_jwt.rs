@@ -3,6 +3,8 @@
 //! wrong is a 401 on every account route, and only a verified JWT names the
 //! account, whatever authorizer context the request arrived with.
 
+use app_upgrade::auth::jwt::testing::{access_token, rejected_tokens, verifier};
+use app_upgrade::auth::local_jwt::with_local_jwt;
 use app_upgrade::domain::{Name, TeamId, Timestamp, UserId};
 use app_upgrade::store::{DirectoryStore, Team};
 use http::StatusCode;
@@ -10,8 +12,6 @@ use integration_tests::fresh_store;
 use integration_tests::http::{Reply, send};
 use integration_tests::tokens::event;
 use serde_json::json;
-use tokens::local_jwt::testing::{access_token, rejected_tokens, verifier};
-use tokens::local_jwt::with_local_jwt;
 
 const TOKENS: &str = "/api/v1/account/tokens";
 const CREATE: &str = r#"{"name":"ci","scopes":["versions:read"]}"#;

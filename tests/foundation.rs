@@ -220,12 +220,12 @@ async fn projects_and_members_need_an_existing_team() {
             .await
             .expect("call")
     );
-    let project = Project {
-        id: ProjectId::generate(),
-        team_id: ghost,
-        name: Name::parse("p").expect("valid"),
-        created_at: Timestamp::now(),
-    };
+    let project = Project::new(
+        ProjectId::generate(),
+        ghost,
+        Name::parse("p").expect("valid"),
+        Timestamp::now(),
+    );
     assert!(!store.create_project(&project).await.expect("call"));
     assert_eq!(store.get_project(&project.id).await.expect("call"), None);
 }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use app_upgrade::store::tables::{self, TableDef};
-use integration_tests::repo::{ROOT, openapi_routes, watch_router};
+use integration_tests::repo::{ROOT, openapi_routes, openapi_routes_secured_by, watch_router};
 use serde_norway::Value;
 
 fn template() -> Value {
@@ -235,6 +235,15 @@ fn resource_name(value: &Value) -> String {
     }
 }
 
+/// A policy statement, or the statement a `!If [Condition, statement,
+/// !Ref AWS::NoValue]` grants when its condition holds.
+fn conditional_statement(s: &Value) -> &Value {
+    match s {
+        Value::Tagged(t) if t.tag.to_string().trim_start_matches('!') == "If" => &t.value[1],
+        other => other,
+    }
+}
+
 /// Every (action, resource) a function's policies grant on DynamoDB.
 fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
     let mut grants = BTreeSet::new();
@@ -248,6 +257,7 @@ fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
             .as_sequence()
             .unwrap_or_else(|| panic!("policy {policy:?} is not an inline document"));
         for s in statements {
+            let s = conditional_statement(s);
             assert_eq!(s["Effect"], "Allow");
             let actions: Vec<&str> = match &s["Action"] {
                 Value::String(a) => vec![a.as_str()],
@@ -306,11 +316,19 @@ fn every_openapi_route_is_mapped_to_the_function_that_serves_it() {
     }
 }
 
-/// The Access Tokens page and its two assets: not in the API contract.
-const PAGE_ROUTES: [&str; 3] = [
+/// The dashboard's pages and assets: every URL answers the shell. Part of
+/// `openapi.yaml` (tag `page`), public.
+const PAGE_ROUTES: [&str; 10] = [
+    "GET /",
+    "GET /teams",
+    "GET /teams/{teamId}",
+    "GET /teams/{teamId}/projects",
+    "GET /teams/{teamId}/projects/{projectId}",
+    "GET /teams/{teamId}/projects/{projectId}/versions/{versionId}",
+    "GET /teams/{teamId}/members",
+    "GET /teams/{teamId}/activity",
     "GET /account/tokens",
-    "GET /account/tokens.js",
-    "GET /account/tokens.css",
+    "GET /app/{file}",
 ];
 
 #[test]
@@ -362,19 +380,33 @@ fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() 
 
 #[test]
 fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
-    // openapi.yaml: the four account-session routes need `AccountJwt`;
-    // self-rotation is authenticated by the PAT.
-    let account: BTreeSet<&str> = [
+    // openapi.yaml: the account-session routes (the tokens function's four,
+    // the teams function's) need `AccountJwt`; self-rotation is
+    // authenticated by the PAT.
+    let account = openapi_routes_secured_by("AccountJwt");
+    for key in [
         "POST /api/v1/account/tokens",
         "GET /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens/{tokenId}",
-    ]
-    .into();
+        "GET /api/v1/teams",
+        "DELETE /api/v1/projects/{projectId}/api-keys/{keyId}",
+    ] {
+        assert!(
+            account.contains(key),
+            "{key} needs AccountJwt in openapi.yaml"
+        );
+    }
     let t = template();
     let deployed = routes(&t);
     for key in &account {
         assert!(deployed.iter().any(|r| r.key == *key), "{key} is mapped");
+    }
+    // Every route of the team function is a person's, never a PAT's.
+    let teams_routes: Vec<&Route> = deployed.iter().filter(|r| r.package == "teams").collect();
+    assert_eq!(teams_routes.len(), teams::ROUTES.len());
+    for route in teams_routes {
+        assert!(account.contains(route.key.as_str()), "{}", route.key);
     }
     for route in &deployed {
         let want = account
@@ -394,6 +426,41 @@ fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
     assert_eq!(jwt["IdentitySource"], "$request.header.Authorization");
     assert!(jwt["JwtConfiguration"].get("issuer").is_some());
     assert!(jwt["JwtConfiguration"].get("audience").is_some());
+}
+
+#[test]
+fn the_version_routes_verify_sessions_of_the_authorizers_pool() {
+    let t = template();
+    let jwt = &t["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["AccountJwt"];
+    let versions = &t["Resources"]["VersionsFunction"]["Properties"]["Environment"]["Variables"];
+    // The authorizer's issuer and audience with the built-in pool; none
+    // (PATs only) with an external issuer, whose tokens are not Cognito
+    // access tokens.
+    for (var, authorizer) in [
+        ("ACCOUNT_JWT_ISSUER", &jwt["JwtConfiguration"]["issuer"]),
+        ("ACCOUNT_JWT_AUDIENCE", &jwt["JwtConfiguration"]["audience"]),
+    ] {
+        let [condition, pool, external] = if_branches(&versions[var]);
+        assert_eq!(condition, "UseCognito", "{var}");
+        let [_, authorizer_pool, _] = if_branches(authorizer);
+        let authorizer_pool = match authorizer_pool {
+            // The authorizer's audience is a list of one.
+            Value::Sequence(one) if one.len() == 1 => &one[0],
+            other => other,
+        };
+        assert_eq!(pool, authorizer_pool, "{var}");
+        assert_eq!(external, "", "{var}");
+    }
+}
+
+/// The condition and the two values of an `!If`.
+fn if_branches(value: &Value) -> [&Value; 3] {
+    let Value::Tagged(tagged) = value else {
+        panic!("{value:?} is not an !If");
+    };
+    assert_eq!(tagged.tag.to_string().trim_start_matches('!'), "If");
+    let branches = tagged.value.as_sequence().expect("!If's list");
+    [&branches[0], &branches[1], &branches[2]]
 }
 
 #[test]
@@ -450,6 +517,31 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
                 (&["Query"], tables::VERSIONS.logical_id),
             ]),
         ),
+        (
+            "teams",
+            grants(&[
+                // API keys: credentials and the projects' key lists only
+                // (LeadingKeys, checked below).
+                (
+                    &["GetItem", "Query", "PutItem", "DeleteItem"],
+                    tables::TOKENS.logical_id,
+                ),
+                // ConditionCheckItem and UpdateItem: the owner count and the
+                // "caller is still an owner" conditions of its transactions.
+                (
+                    &[
+                        "GetItem",
+                        "BatchGetItem",
+                        "Query",
+                        "PutItem",
+                        "UpdateItem",
+                        "DeleteItem",
+                        "ConditionCheckItem",
+                    ],
+                    tables::VERSIONS.logical_id,
+                ),
+            ]),
+        ),
     ]
     .into();
 
@@ -459,6 +551,50 @@ fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
         .map(|f| (package(f), dynamodb_grants(f)))
         .collect();
     assert_eq!(got, want);
+}
+
+#[test]
+fn the_team_function_reaches_only_api_keys_in_the_tokens_table_and_two_user_pool_calls() {
+    let t = template();
+    let teams = &t["Resources"]["TeamsFunction"]["Properties"];
+    let statements: Vec<&Value> = teams["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements")
+        .iter()
+        .map(conditional_statement)
+        .collect();
+    let api_keys = statements
+        .iter()
+        .find(|s| s["Sid"] == "ApiKeys")
+        .expect("an ApiKeys statement");
+    let leading: BTreeSet<&str> =
+        api_keys["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .expect("LeadingKeys")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+    assert_eq!(leading, BTreeSet::from(["SECRET#*", "PROJECTKEYS#*"]));
+    let cognito = statements
+        .iter()
+        .find(|s| s["Sid"] == "Invitations")
+        .expect("an Invitations statement");
+    let actions: BTreeSet<&str> = cognito["Action"]
+        .as_sequence()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        actions,
+        BTreeSet::from(["cognito-idp:AdminGetUser", "cognito-idp:AdminCreateUser"])
+    );
+    assert_eq!(tag(&cognito["Resource"]), Some(("GetAtt", "UserPool.Arn")));
+    // No other function may call the user pool.
+    for (id, function) in functions(&t) {
+        let text = format!("{:?}", function["Properties"]["Policies"]);
+        assert_eq!(text.contains("cognito-idp:"), id == "TeamsFunction", "{id}");
+    }
 }
 
 #[test]

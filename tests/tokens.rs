@@ -338,6 +338,9 @@ async fn list_shows_only_the_accounts_tokens_without_secrets() {
             "createdAt": second.json["createdAt"],
             "expiresAt": second.json["expiresAt"],
             "lastUsedAt": null,
+            "lastUsedIp": null,
+            "lastReplayAt": null,
+            "lastReplayIp": null,
             "hint": format!("aau_…{}", &expose[expose.len() - 4..]),
         })
     );
@@ -855,7 +858,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
     let cutoff = t1.plus_millis(-LAST_USED_GRANULARITY_MS);
     assert_eq!(
         store
-            .touch_last_used(&pat.secret.hash(), t1.plus_millis(5), cutoff)
+            .touch_last_used(&pat.secret.hash(), t1.plus_millis(5), cutoff, None)
             .await,
         Ok(false)
     );
@@ -868,7 +871,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
     );
     assert_eq!(
         store
-            .touch_last_used(&pat.secret.hash(), t1.plus_days(1), t1)
+            .touch_last_used(&pat.secret.hash(), t1.plus_days(1), t1, None)
             .await,
         Ok(false)
     );
@@ -945,8 +948,9 @@ impl CredentialStore for ReadsFrom {
         hash: &app_upgrade::domain::SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<std::net::IpAddr>,
     ) -> Result<bool, app_upgrade::store::StoreError> {
-        self.writes.touch_last_used(hash, now, cutoff).await
+        self.writes.touch_last_used(hash, now, cutoff, source).await
     }
 
     async fn revoke_reused(

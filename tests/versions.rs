@@ -605,12 +605,12 @@ async fn other_team(store: &DynamoStore) -> (TeamId, UserId, ProjectId, PlainSec
     store.create_team(&team).await.expect("team");
     let user = UserId::parse(&format!("other-{}", ulid::Ulid::new())).expect("valid");
     assert!(store.add_member(&team.id, &user).await.expect("member"));
-    let project = Project {
-        id: ProjectId::generate(),
-        team_id: team.id.clone(),
-        name: Name::parse("Other project").expect("valid"),
-        created_at: Timestamp::now(),
-    };
+    let project = Project::new(
+        ProjectId::generate(),
+        team.id.clone(),
+        Name::parse("Other project").expect("valid"),
+        Timestamp::now(),
+    );
     assert!(store.create_project(&project).await.expect("project"));
     let token = new_token(
         store,

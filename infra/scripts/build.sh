@@ -39,10 +39,15 @@ for name in "${functions[@]}"; do
   fi
 done
 # The JWT check `make run` uses stands in for API Gateway's authorizer; it
-# must not ship (functions/tokens/src/local_jwt.rs refuses release builds,
+# must not ship (shared/src/auth/local_jwt.rs refuses release builds,
 # this checks the artifact too: its configuration names are in no other code).
 if grep -q -a -e ACCOUNT_JWKS -e ACCOUNT_JWT_ISSUER target/lambda/tokens/bootstrap; then
   say "target/lambda/tokens/bootstrap contains the local-jwt check"
+  status=1
+fi
+# Likewise the local outbox of invitation emails (make run only).
+if grep -q -a -e LOCAL_OUTBOX target/lambda/teams/bootstrap; then
+  say "target/lambda/teams/bootstrap contains the local invitation outbox"
   status=1
 fi
 say "${elapsed}s"

@@ -38,7 +38,7 @@ import json, shlex, sys
 outputs = {o["OutputKey"]: o["OutputValue"] for o in json.load(sys.stdin)}
 for var, key in [("VERSIONS_TABLE", "VersionsTableName"), ("TOKENS_TABLE", "TokensTableName"),
                  ("APP_UPGRADE_URL", "ApiUrl"), ("APP_UPGRADE_API_DOMAIN", "ApiDomain"),
-                 ("APP_UPGRADE_USER_POOL_ID", "UserPoolId"),
+                 ("APP_UPGRADE_USER_POOL_ID", "UserPoolId"), ("COGNITO_USER_POOL_ID", "UserPoolId"),
                  ("APP_UPGRADE_USER_POOL_CLIENT_ID", "UserPoolClientId")]:
     if key in outputs:  # no user pool outputs with an external issuer
         print(f"export {var}={shlex.quote(outputs[key])}")

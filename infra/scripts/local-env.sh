@@ -8,6 +8,9 @@ _aau_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 export DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DYNAMODB_PORT}"
+# The same emulator serves the user pool's API (the team function's
+# invitations, aau-admin owner create).
+export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="http://127.0.0.1:${DYNAMODB_PORT}"
 export AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1
 # Dummy credentials: moto accepts any. Never let a developer's real session

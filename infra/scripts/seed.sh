@@ -78,10 +78,11 @@ done
 user="$cognito_sub"
 say "seeding tables $VERSIONS_TABLE, $TOKENS_TABLE on $AWS_ENDPOINT_URL_DYNAMODB"
 "$admin" tables create >/dev/null || die "aau-admin tables create failed"
-team="$(admin_field teamId team create --name "Demo Team")"
-admin_field userId member add --team "$team" --user "$user" >/dev/null
+# The demo account owns the demo team, as `aau-admin owner create` makes a
+# deployment's first owner.
+team="$(admin_field teamId owner create --email "$cognito_username" --team-name "Demo Team" --user-pool-id "$cognito_userPoolId")"
 project="$(admin_field projectId project create --team "$team" --name "Demo Project")"
-api_key="$(admin_field apiKey api-key create --project "$project")"
+api_key="$(admin_field apiKey api-key create --project "$project" --name "demo app")"
 rw_token="$(admin_field token token create --user "$user" --name "demo read-write" --scopes versions:read,versions:write)"
 ro_token="$(admin_field token token create --user "$user" --name "demo read-only" --scopes versions:read)"
 

@@ -13,7 +13,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 use crate::auth::AuthError;
-use crate::store::StoreError;
+use crate::store::{StoreError, TeamRefusal};
 
 /// Seconds a client should wait before retrying after a 503.
 pub const RETRY_AFTER_SECS: u32 = 1;
@@ -192,12 +192,14 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
+        Self::unavailable_because("the backing store is unavailable, retry shortly")
+    }
+
+    /// A 503 with `Retry-After`, for what else the request waits on.
+    pub fn unavailable_because(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             retry_after: Some(RETRY_AFTER_SECS),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the backing store is unavailable, retry shortly",
-            )
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
         }
     }
 
@@ -251,7 +253,14 @@ impl From<AuthError> for ApiError {
             AuthError::Unauthorized(message) => Self::unauthorized(message),
             AuthError::Forbidden(message) => Self::forbidden(message),
             AuthError::Store(err) => err.into(),
+            AuthError::Unavailable(message) => Self::unavailable_because(message),
         }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
     }
 }
 
@@ -280,6 +289,34 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::store::accounts::AccountError> for ApiError {
+    fn from(err: crate::store::accounts::AccountError) -> Self {
+        use crate::store::accounts::AccountError;
+        match err {
+            AccountError::EmailRefused => Self::bad_param(
+                "email",
+                "is not an address the sign-in service accepts; check it for typos",
+            ),
+            AccountError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<TeamRefusal> for ApiError {
+    fn from(refusal: TeamRefusal) -> Self {
+        match refusal {
+            TeamRefusal::Store(err) => err.into(),
+            TeamRefusal::NotOwner => Self::forbidden(refusal.to_string()),
+            TeamRefusal::NotMember => Self::not_found("member not found"),
+            TeamRefusal::InvitationGone => Self::not_found("invitation not found"),
+            TeamRefusal::ProjectGone => Self::not_found("project not found"),
+            TeamRefusal::LastOwner | TeamRefusal::AlreadyMember | TeamRefusal::AlreadyInvited => {
+                Self::conflict(refusal.to_string())
+            }
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, self.body()).into_response();
@@ -304,6 +341,17 @@ mod tests {
 
     fn json(err: &ApiError) -> serde_json::Value {
         serde_json::from_slice(&err.body()).expect("valid JSON")
+    }
+
+    #[test]
+    fn an_address_the_user_pool_refuses_is_a_400_about_the_email() {
+        use crate::store::accounts::AccountError;
+        let err = ApiError::from(AccountError::EmailRefused);
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        let v = json(&err);
+        assert_eq!(v["errors"][0]["field"], "email", "{v}");
+        let outage = ApiError::from(AccountError::Store(StoreError::Unavailable("x".into())));
+        assert_eq!(outage.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! `make test`); tests fail loudly, never skip, when it is missing.
 
 pub mod check;
+pub mod cognito;
 pub mod faults;
 pub mod http;
 pub mod repo;
+pub mod teams;
 pub mod tokens;
 pub mod versions;
 
@@ -73,12 +75,12 @@ impl Fixture {
         store.create_team(&team).await.expect("team");
         let user = UserId::parse(&format!("user-{}", ulid::Ulid::new())).expect("valid");
         assert!(store.add_member(&team.id, &user).await.expect("member"));
-        let project = Project {
-            id: ProjectId::generate(),
-            team_id: team.id.clone(),
-            name: Name::parse("Test Project").expect("valid"),
-            created_at: now,
-        };
+        let project = Project::new(
+            ProjectId::generate(),
+            team.id.clone(),
+            Name::parse("Test Project").expect("valid"),
+            now,
+        );
         assert!(store.create_project(&project).await.expect("project"));
         let api_key = new_api_key(&store, &project).await;
         let rw_token = new_token(

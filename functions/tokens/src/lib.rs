@@ -2,28 +2,22 @@
 //! `/api/v1/account/tokens…` — the API behind the dashboard's
 //! "Account → Access Tokens" page, plus self-rotation for CI.
 
-mod account;
 mod body;
 mod limits;
-#[cfg(feature = "local-jwt")]
-pub mod local_jwt;
 mod page;
 mod replay;
 mod routes;
 
-pub use account::Account;
 pub use body::{BODY_LIMIT, CreateToken};
 pub use limits::{DEFAULT_MAX_TOKENS_PER_ACCOUNT, Limits};
 pub use page::{PAGE_ROUTES, PageConfig, page};
 
-use app_upgrade::http::{Route, no_store, with_fallbacks};
+use app_upgrade::http::{Route, log_request, no_store, token_expiry_header, with_fallbacks};
 use app_upgrade::store::{
     CredentialStore, CredentialWriter, DirectoryStore, ReceiptStore, TokenStore,
 };
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 
 /// What the function needs from the store; the directory only to learn
 /// whether an account is in any team.
@@ -73,21 +67,7 @@ pub fn app_with<S: Store>(store: S, limits: Limits) -> Router {
         .route(revoke.path, revoke.to(routes::revoke_token::<S>))
         .route_layer(middleware::from_fn(log_request));
     // A created token is in a response body exactly once: no cache may keep it.
-    no_store(with_fallbacks(routes))
+    token_expiry_header(no_store(with_fallbacks(routes)))
         .layer(axum::Extension(limits))
         .with_state(store)
-}
-
-/// One line per routed request: the route template (never the raw path or
-/// any header, which could carry a secret) and the status.
-async fn log_request(route: MatchedPath, request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        route = route.as_str(),
-        status = response.status().as_u16(),
-        "request"
-    );
-    response
 }

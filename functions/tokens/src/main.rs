@@ -11,6 +11,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = tokens::app_with(store, limits).merge(tokens::page(page));
     // `make run` only: no API Gateway authorizer in front of the function.
     #[cfg(feature = "local-jwt")]
-    let app = tokens::local_jwt::with_local_jwt(app, tokens::local_jwt::JwtVerifier::from_env()?);
+    let app = {
+        use app_upgrade::auth::local_jwt::{JwtVerifier, with_local_jwt};
+        with_local_jwt(app, JwtVerifier::from_env()?)
+    };
     app_upgrade::http::run(app).await
 }

@@ -1,10 +1,19 @@
+use std::sync::Arc;
+
 use app_upgrade::Config;
+use app_upgrade::auth::jwt::JwtVerifier;
 use app_upgrade::store::DynamoStore;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     app_upgrade::http::init_tracing();
     let config = Config::from_env()?;
+    // Its keys are fetched on the first session, not here.
+    let sessions = JwtVerifier::from_env_if_configured()?;
     let store = DynamoStore::from_env(&config).await;
-    app_upgrade::http::run(versions::app(store)).await
+    let app = match sessions {
+        Some(verifier) => versions::app_with_sessions(store, Arc::new(verifier)),
+        None => versions::app(store),
+    };
+    app_upgrade::http::run(app).await
 }

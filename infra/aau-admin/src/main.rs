@@ -6,11 +6,13 @@ use std::process::ExitCode;
 
 use app_upgrade::Config;
 use app_upgrade::domain::{
-    ApiKeyRecord, DEFAULT_PAT_LIFETIME_DAYS, Name, PAT_LIFETIME_DAYS, PlainSecret, ProjectId,
-    Scopes, SecretKind, TeamId, Timestamp, TokenId, UserId, issue_pat,
+    ApiKeyId, DEFAULT_PAT_LIFETIME_DAYS, Email, Name, PAT_LIFETIME_DAYS, PlainSecret, ProjectId,
+    Role, Scopes, SecretKind, TeamId, Timestamp, TokenId, UserId, issue_pat,
 };
+use app_upgrade::store::accounts::{AccountDirectory, CognitoAccounts};
 use app_upgrade::store::{
-    CredentialWriter, DirectoryStore, DynamoStore, Project, Team, TokenStore,
+    ApiKeyEntry, CredentialWriter, DirectoryStore, DynamoStore, Membership, Project, Team,
+    TeamStore, TokenStore,
 };
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
@@ -37,6 +39,12 @@ enum Command {
     Tables {
         #[command(subcommand)]
         action: TablesAction,
+    },
+    /// The first owner of a new deployment: their account in the user pool
+    /// (Cognito emails them a temporary password) and their team.
+    Owner {
+        #[command(subcommand)]
+        action: OwnerAction,
     },
     Team {
         #[command(subcommand)]
@@ -76,6 +84,20 @@ enum VersionsAction {
 #[derive(Subcommand)]
 enum TablesAction {
     Create,
+}
+
+#[derive(Subcommand)]
+enum OwnerAction {
+    Create {
+        /// Where the account's temporary password is sent.
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "My Team")]
+        team_name: String,
+        /// The deployment's user pool (`make deploy` prints it as UserPoolId).
+        #[arg(long, env = "COGNITO_USER_POOL_ID")]
+        user_pool_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,6 +145,9 @@ enum ApiKeyAction {
     Create {
         #[arg(long)]
         project: String,
+        /// Shown in the project's key list.
+        #[arg(long, default_value = "default")]
+        name: String,
     },
 }
 
@@ -202,6 +227,45 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 "created": created,
             }))
         }
+        Command::Owner {
+            action:
+                OwnerAction::Create {
+                    email,
+                    team_name,
+                    user_pool_id,
+                },
+        } => {
+            let email = arg("email", Email::parse(&email))?;
+            let team = Team {
+                id: TeamId::generate(),
+                name: arg("team-name", Name::parse(&team_name))?,
+                created_at: now,
+            };
+            let accounts = CognitoAccounts::new(
+                aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+                user_pool_id,
+            );
+            let account = accounts
+                .ensure_account(&email)
+                .await
+                .map_err(|e| e.to_string())?;
+            let owner = Membership {
+                team_id: team.id.clone(),
+                user_id: account.user.clone(),
+                email: Some(email),
+                role: Role::Owner,
+                joined_at: now,
+            };
+            store
+                .create_team_with_owner(&team, &owner)
+                .await
+                .map_err(err)?;
+            Ok(json!({
+                "teamId": team.id,
+                "userId": account.user,
+                "accountCreated": account.created,
+            }))
+        }
         Command::Team {
             action: TeamAction::Create { name },
         } => {
@@ -248,19 +312,19 @@ async fn run(cli: Cli) -> Result<Value, String> {
         Command::Project {
             action: ProjectAction::Create { team, name },
         } => {
-            let project = Project {
-                id: ProjectId::generate(),
-                team_id: arg("team", TeamId::parse(&team))?,
-                name: arg("name", Name::parse(&name))?,
-                created_at: now,
-            };
+            let project = Project::new(
+                ProjectId::generate(),
+                arg("team", TeamId::parse(&team))?,
+                arg("name", Name::parse(&name))?,
+                now,
+            );
             if !store.create_project(&project).await.map_err(err)? {
                 return Err(format!("team {} does not exist", project.team_id));
             }
             Ok(json!({ "projectId": project.id, "teamId": project.team_id }))
         }
         Command::ApiKey {
-            action: ApiKeyAction::Create { project },
+            action: ApiKeyAction::Create { project, name },
         } => {
             let project_id = arg("project", ProjectId::parse(&project))?;
             let project = store
@@ -269,16 +333,20 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 .map_err(err)?
                 .ok_or_else(|| format!("project {project_id} does not exist"))?;
             let key = PlainSecret::generate(SecretKind::ApiKey).map_err(|e| e.to_string())?;
-            let record = ApiKeyRecord {
+            let entry = ApiKeyEntry {
+                id: ApiKeyId::generate(),
                 project_id: project.id,
                 team_id: project.team_id,
+                name: arg("name", Name::parse(&name))?,
+                hint: key.hint(),
                 created_at: now,
+                hash: key.hash(),
             };
             store
-                .create_api_key(&key.hash(), &record)
+                .create_api_key_entry(&entry)
                 .await
-                .map_err(err)?;
-            Ok(json!({ "apiKey": key.expose(), "projectId": record.project_id }))
+                .map_err(|refusal| refusal.to_string())?;
+            Ok(json!({ "apiKey": key.expose(), "projectId": entry.project_id, "id": entry.id }))
         }
         Command::Token {
             action:

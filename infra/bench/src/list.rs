@@ -57,12 +57,12 @@ pub async fn run(versions: usize, iterations: usize, upstream: SocketAddr) -> Re
     } = Tenant::seed(&store, Timestamp::now()).await?;
     let small = ProjectId::generate();
     store
-        .create_project(&Project {
-            id: small.clone(),
-            team_id: team.clone(),
-            name: app_upgrade::domain::Name::parse("Small bench project")?,
-            created_at: Timestamp::now(),
-        })
+        .create_project(&Project::new(
+            small.clone(),
+            team.clone(),
+            app_upgrade::domain::Name::parse("Small bench project")?,
+            Timestamp::now(),
+        ))
         .await?;
 
     let seeding = Instant::now();

@@ -75,12 +75,12 @@ impl Tenant {
         store.add_member(&team, &user).await?;
         let project = ProjectId::generate();
         store
-            .create_project(&Project {
-                id: project.clone(),
-                team_id: team.clone(),
-                name: Name::parse("Bench project")?,
-                created_at: now,
-            })
+            .create_project(&Project::new(
+                project.clone(),
+                team.clone(),
+                Name::parse("Bench project")?,
+                now,
+            ))
             .await?;
         let scopes = Scopes::new([Scope::VersionsRead]).ok_or("no scopes")?;
         let pat = issue_pat(user.clone(), "bench".into(), scopes, 1, now)?;

@@ -2,8 +2,20 @@
 //! principal (or an [`AuthError`]: unauthenticated, forbidden, or the
 //! store's failure) out. The credentials themselves are domain data; the
 //! HTTP layer (`error.rs`) turns an `AuthError` into its answer.
+//! A PAT is checked here ([`authenticate_request`]); an account session is
+//! a JWT that API Gateway verifies before the function sees it
+//! ([`session`]) or, on the routes that take either, the function itself
+//! ([`authenticate_caller`], [`jwt`]).
+
+pub mod jwt;
+#[cfg(feature = "local-jwt")]
+pub mod local_jwt;
+pub mod session;
+
+mod context;
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
@@ -12,6 +24,10 @@ use crate::domain::{
     PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, TokenId, UserId, authorize,
 };
 use crate::store::{Credential, CredentialStore, StoreError};
+use jwt::JwtVerifier;
+use session::Account;
+
+pub use context::{TokenExpiry, authenticate_with_context, source_ip};
 
 pub use crate::store::unknown::{MAX_UNKNOWN_PATS, UNKNOWN_PAT_TTL_MS, UnknownPats};
 
@@ -27,10 +43,14 @@ pub enum AuthError {
     /// The store could not answer.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Something else the check needs (an issuer's keys) is out of reach:
+    /// 503 with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(Cow<'static, str>),
 }
 
 impl AuthError {
-    fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
         Self::Unauthorized(message.into())
     }
 }
@@ -73,6 +93,22 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, AuthError> {
     PlainSecret::parse(SecretKind::Pat, token.trim()).map_err(|_| malformed())
 }
 
+/// The candidate account session in `Authorization: Bearer …`: any bearer
+/// value that is not a PAT (`aau_…`), parsed as [`bearer_token`] parses.
+pub fn bearer_session(headers: &HeaderMap) -> Option<&str> {
+    let (scheme, token) = headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && !token.starts_with(SecretKind::Pat.prefix()))
+    .then_some(token)
+}
+
 fn malformed() -> AuthError {
     AuthError::unauthorized("malformed token: expected Authorization: Bearer aau_…")
 }
@@ -108,11 +144,34 @@ pub async fn authenticate_pat<S: CredentialStore>(
     token: &PlainSecret,
     now: Timestamp,
 ) -> Result<Principal, AuthError> {
+    authenticate_pat_from(store, token, now, None).await
+}
+
+/// 401 without a read when `token`'s hash named nothing less than
+/// [`UNKNOWN_PAT_TTL_MS`] ago (the store's [`UnknownPats`], one per store,
+/// built with it at start-up): the first check of every PAT route, before
+/// anything else it may read (a rotation's receipt included).
+pub fn screen_pat<S: CredentialStore>(
+    store: &S,
+    token: &PlainSecret,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    match store.unknown_pats() {
+        Some(unknown) if unknown.contains(&token.hash(), now) => Err(unknown_token()),
+        _ => Ok(()),
+    }
+}
+
+/// [`authenticate_pat`], recording the use with the caller's address.
+async fn authenticate_pat_from<S: CredentialStore>(
+    store: &S,
+    token: &PlainSecret,
+    now: Timestamp,
+    source: Option<IpAddr>,
+) -> Result<Principal, AuthError> {
+    screen_pat(store, token, now)?;
     let hash = token.hash();
     let unknown = store.unknown_pats();
-    if unknown.is_some_and(|u| u.contains(&hash, now)) {
-        return Err(unknown_token());
-    }
     let record = match store.get_credential(&hash).await? {
         Some(Credential::Pat(record)) if record.expires_at > now => record,
         Some(Credential::Pat(record)) => {
@@ -129,7 +188,7 @@ pub async fn authenticate_pat<S: CredentialStore>(
             return Err(unknown_token());
         }
     };
-    touch_last_used(store, &hash, &record, now).await;
+    touch_last_used(store, &hash, &record, now, source).await;
     tracing::debug!(token_id = %record.token_id, "token authenticated");
     Ok(Principal {
         hash,
@@ -160,11 +219,11 @@ async fn revoke_reused<S: CredentialStore>(
     AuthError::unauthorized("this token was rotated and then presented again; the token is revoked")
 }
 
-/// Records the token's use when the stored `lastUsedAt` is missing or older
-/// than [`LAST_USED_GRANULARITY_MS`]; the credential just read says so, no
-/// extra read. The write is awaited inside the request rather than spawned:
-/// on Lambda a task left running after the response may be frozen until the
-/// next invocation. The store gives it a tight deadline and no retries, and
+/// Records the token's use, with `source` (the caller's address), when the
+/// stored `lastUsedAt` is missing or older than [`LAST_USED_GRANULARITY_MS`];
+/// the credential just read says so, no extra read. The write is awaited
+/// inside the request rather than spawned: on Lambda a task left running
+/// after the response may be frozen until the next invocation. The store gives it a tight deadline and no retries, and
 /// a failure is logged and swallowed: `lastUsedAt` is informational and must
 /// never fail the request it rides on.
 async fn touch_last_used<S: CredentialStore>(
@@ -172,12 +231,13 @@ async fn touch_last_used<S: CredentialStore>(
     hash: &SecretHash,
     record: &PatRecord,
     now: Timestamp,
+    source: Option<IpAddr>,
 ) {
     let cutoff = now.plus_millis(-LAST_USED_GRANULARITY_MS);
     if record.last_used_at.is_some_and(|at| at >= cutoff) {
         return;
     }
-    match store.touch_last_used(hash, now, cutoff).await {
+    match store.touch_last_used(hash, now, cutoff, source).await {
         Ok(written) => tracing::debug!(token_id = %record.token_id, written, "lastUsedAt touched"),
         Err(err) => {
             tracing::warn!(token_id = %record.token_id, error = %err, "lastUsedAt not recorded");
@@ -194,6 +254,52 @@ pub async fn authenticate_request<S: CredentialStore>(
 ) -> Result<Principal, AuthError> {
     let token = bearer_token(headers)?;
     authenticate_pat(store, &token, now).await
+}
+
+/// Who calls a route that takes either credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A live PAT, with its scopes.
+    Pat(Principal),
+    /// A verified account session: the account's own rights.
+    Session(Account),
+}
+
+impl Caller {
+    /// The account acting: the token's owner or the session's.
+    pub fn account(&self) -> &UserId {
+        match self {
+            Self::Pat(principal) => principal.owner(),
+            Self::Session(account) => &account.user,
+        }
+    }
+
+    /// 403 unless a PAT carries `scope`; a session has every scope.
+    pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
+        match self {
+            Self::Pat(principal) => principal.require(scope),
+            Self::Session(_) => Ok(()),
+        }
+    }
+}
+
+/// A PAT exactly as [`authenticate_request`] checks it or, when `sessions`
+/// is configured and the bearer is not a PAT, an account session that
+/// `sessions` verifies (401 otherwise, never echoing it). Without `sessions`,
+/// PATs only.
+pub async fn authenticate_caller<S: CredentialStore>(
+    store: &S,
+    sessions: Option<&JwtVerifier>,
+    headers: &HeaderMap,
+    extensions: &http::Extensions,
+    now: Timestamp,
+) -> Result<Caller, AuthError> {
+    match (sessions, bearer_session(headers)) {
+        (Some(verifier), Some(jwt)) => verifier.authenticate(jwt).await.map(Caller::Session),
+        _ => authenticate_with_context(store, headers, extensions, now)
+            .await
+            .map(Caller::Pat),
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +344,29 @@ mod tests {
                 .status(),
             http::StatusCode::UNAUTHORIZED
         );
+    }
+
+    #[test]
+    fn a_bearer_that_is_not_a_pat_is_a_session_candidate() {
+        let pat = PlainSecret::generate(SecretKind::Pat).expect("randomness");
+        for (value, session) in [
+            ("Bearer eyJ.a.b", Some("eyJ.a.b")),
+            ("  bearer   eyJ.a.b ", Some("eyJ.a.b")),
+            ("Bearer garbage", Some("garbage")),
+            (&format!("Bearer {}", pat.expose()), None),
+            ("Bearer aau_short", None),
+            ("Basic eyJ.a.b", None),
+            ("Bearer", None),
+            ("Bearer  ", None),
+            ("eyJ.a.b", None),
+        ] {
+            assert_eq!(
+                bearer_session(&headers("authorization", value)),
+                session,
+                "{value}"
+            );
+        }
+        assert_eq!(bearer_session(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod idempotency;
 pub mod record;
 pub mod scope;
 pub mod secret;
+pub mod team;
 pub mod version;
 
 use std::fmt;
@@ -21,6 +22,7 @@ pub use idempotency::{Answer, Fingerprint, IdempotencyKey, Receipt, ReceiptScope
 pub use record::{AppVersion, CustomValue, VersionRecord};
 pub use scope::{Scope, Scopes, UnknownScope, authorize};
 pub use secret::{MalformedSecret, PlainSecret, SecretHash, SecretKind};
+pub use team::{Description, Email, INVITATION_LIFETIME_DAYS, MAX_API_KEYS_PER_PROJECT, Role};
 pub use version::{Version, VersionError, VersionRule};
 
 /// Why an input was rejected; the message is safe to show the caller.
@@ -91,6 +93,16 @@ ulid_id!(
     /// A Personal Access Token's public id: `tok_01J…`.
     TokenId,
     "tok_"
+);
+ulid_id!(
+    /// A pending invitation to a team: `inv_01J…`.
+    InvitationId,
+    "inv_"
+);
+ulid_id!(
+    /// A project API key's public id (the key itself is a secret): `key_01J…`.
+    ApiKeyId,
+    "key_"
 );
 
 /// Declares a bounded, trimmed string newtype.

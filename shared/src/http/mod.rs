@@ -1,10 +1,11 @@
 //! HTTP glue shared by the three functions: tracing set-up, the JSON
-//! fallback for unknown routes, `no-store`, and running an axum app on
-//! Lambda ([`lambda`]).
+//! fallback for unknown routes, `no-store`, the token expiry header, and
+//! running an axum app on Lambda ([`lambda`]).
 
 pub mod idempotency;
 pub mod json_body;
 pub mod lambda;
+pub mod query;
 pub mod route;
 
 use axum::Router;
@@ -14,11 +15,13 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::auth::TokenExpiry;
 use crate::error::ApiError;
 
 pub use idempotency::{IdempotencyHeader, Once, idempotent, idempotent_unless};
 pub use json_body::{JsonBody, MAX_BODY_BYTES};
 pub use lambda::{admit, handler, make_query_valid, run};
+pub use query::Query;
 pub use route::Route;
 
 /// Initializes JSON logs (what CloudWatch Logs Insights queries best) once,
@@ -73,6 +76,47 @@ pub fn no_store<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S
             response
         },
     ))
+}
+
+/// The header that tells a PAT's holder when the token expires.
+pub const TOKEN_EXPIRES_AT: &str = "aau-token-expires-at";
+
+/// `Aau-Token-Expires-At: <RFC 3339>` on every answer of `router` to a
+/// request whose PAT the auth path identified (see [`TokenExpiry`]): its
+/// successes and its errors alike, so a pipeline sees the expiry coming on
+/// whatever it does. Answers to other requests are left as they are.
+pub fn token_expiry_header<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(axum::middleware::from_fn(
+        async |mut request: axum::extract::Request, next: axum::middleware::Next| {
+            let slot = TokenExpiry::default();
+            request.extensions_mut().insert(slot.clone());
+            let mut response = next.run(request).await;
+            if let Some(expires_at) = slot.get()
+                && let Ok(value) = HeaderValue::from_str(&expires_at.to_string())
+            {
+                response.headers_mut().insert(TOKEN_EXPIRES_AT, value);
+            }
+            response
+        },
+    ))
+}
+
+/// One line per routed request: the route template (never the raw path or
+/// any header, which could carry a secret) and the status.
+pub async fn log_request(
+    route: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route = route.as_str(),
+        status = response.status().as_u16(),
+        "request"
+    );
+    response
 }
 
 /// A JSON success response.

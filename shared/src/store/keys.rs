@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use crate::domain::{
-    AppName, Environment, IdempotencyKey, Platform, ProjectId, ReceiptScope, SecretHash, TeamId,
-    Timestamp, TokenId, UserId, VersionId,
+    ApiKeyId, AppName, Email, Environment, IdempotencyKey, InvitationId, Platform, ProjectId,
+    ReceiptScope, SecretHash, TeamId, Timestamp, TokenId, UserId, VersionId,
 };
 
 pub const PK: &str = "pk";
@@ -79,6 +79,18 @@ pub fn receipt(scope: &ReceiptScope, key: &IdempotencyKey) -> Key {
     }
 }
 
+/// A project's API keys, listed by id (the credential itself is keyed by
+/// its hash).
+pub fn project_keys_pk(project: &ProjectId) -> String {
+    format!("PROJECTKEYS#{project}")
+}
+
+pub const API_KEY_PREFIX: &str = "APIKEY#";
+
+pub fn project_key(project: &ProjectId, key: &ApiKeyId) -> Key {
+    Key::new(project_keys_pk(project), format!("{API_KEY_PREFIX}{key}"))
+}
+
 // ---- versions table ----
 
 pub fn team(team: &TeamId) -> Key {
@@ -106,6 +118,45 @@ pub fn member_of(user: &UserId, team: &TeamId) -> Key {
 
 /// Sort-key prefix of the team-side membership items.
 pub const MEMBER_PREFIX: &str = "MEMBER#";
+
+/// A team's project list: one small entry per project beside the team.
+pub const TEAM_PROJECT_PREFIX: &str = "PROJECT#";
+
+pub fn team_project(team: &TeamId, project: &ProjectId) -> Key {
+    Key::new(
+        format!("TEAM#{team}"),
+        format!("{TEAM_PROJECT_PREFIX}{project}"),
+    )
+}
+
+pub const INVITATION_PREFIX: &str = "INVITE#";
+
+/// An invitation by id: what accepting reads.
+pub fn invitation(id: &InvitationId) -> Key {
+    Key::new(format!("{INVITATION_PREFIX}{id}"), "INVITE")
+}
+
+/// The same invitation in its team's list.
+pub fn team_invitation(team: &TeamId, id: &InvitationId) -> Key {
+    Key::new(format!("TEAM#{team}"), format!("{INVITATION_PREFIX}{id}"))
+}
+
+/// The same invitation in the invited address's list.
+pub fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{}", escape(email.as_str()))
+}
+
+pub fn email_invitation(email: &Email, id: &InvitationId) -> Key {
+    Key::new(email_pk(email), format!("{INVITATION_PREFIX}{id}"))
+}
+
+/// At most one pending invitation per team and address.
+pub fn invitee(team: &TeamId, email: &Email) -> Key {
+    Key::new(
+        format!("TEAM#{team}"),
+        format!("INVITEE#{}", escape(email.as_str())),
+    )
+}
 
 pub fn project_pk(project: &ProjectId) -> String {
     format!("PROJECT#{project}")

@@ -10,8 +10,8 @@
 //!
 //! | item | pk | sk | holds |
 //! |---|---|---|---|
-//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt; API key: projectId, teamId |
-//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned) |
+//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt, lastUsedIp; API key: projectId, teamId |
+//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned), the last rotation's time and address, the last rotation replay's time and address |
 //! | token name lock | `ACCOUNT#<sub>` | `TOKENNAME#<lower-cased name>` | tokenId, expiresAt |
 //!
 //! Authentication is one strongly consistent `GetItem` on the secret's hash,
@@ -62,27 +62,31 @@
 //! under one-letter names: a fraction of a version's size), then the page's
 //! versions with one `BatchGetItem`. The table has no secondary index.
 
+pub mod accounts;
 pub mod check;
 pub mod config;
 pub mod dynamo;
 pub mod keys;
 pub mod receipts;
 pub mod tables;
+pub mod teams;
 pub mod tokens;
 pub mod unknown;
 pub mod versions;
 
 use std::future::Future;
+use std::net::IpAddr;
 
 use crate::domain::{
-    ApiKeyRecord, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId, Timestamp, TokenId,
-    UserId,
+    ApiKeyRecord, Description, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId,
+    Timestamp, TokenId, UserId,
 };
 
 pub use check::CheckStore;
 pub use config::Config;
 pub use dynamo::DynamoStore;
 pub use receipts::ReceiptStore;
+pub use teams::{ApiKeyEntry, Invitation, Membership, TeamRefusal, TeamStore};
 pub use tokens::{TokenStore, TokenSummary};
 pub use versions::{NewestPage, VersionStore, VersionSummary};
 
@@ -125,7 +129,23 @@ pub struct Project {
     pub id: ProjectId,
     pub team_id: TeamId,
     pub name: Name,
+    pub description: Description,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Project {
+    /// A new project with no description.
+    pub fn new(id: ProjectId, team_id: TeamId, name: Name, now: Timestamp) -> Self {
+        Self {
+            id,
+            team_id,
+            name,
+            description: Description::default(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// Whether `user` may reach `project` through `team`.
@@ -149,7 +169,8 @@ pub trait CredentialStore: Send + Sync {
         hash: &SecretHash,
     ) -> impl Future<Output = Result<Option<Credential>, StoreError>> + Send;
 
-    /// Sets a PAT's `lastUsedAt` to `now` unless it is already at or after
+    /// Sets a PAT's `lastUsedAt` to `now` and `lastUsedIp` to `source`
+    /// (removed when `None`) unless `lastUsedAt` is already at or after
     /// `cutoff`: one conditional write, so a token is touched at most once
     /// per throttle window however many requests it makes. `Ok(false)` when
     /// nothing was written (touched recently, or the token is gone).
@@ -158,6 +179,7 @@ pub trait CredentialStore: Send + Sync {
         hash: &SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<IpAddr>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Revokes `owner`'s token `token` because a rotated-away secret of it
@@ -193,14 +215,17 @@ pub trait CredentialWriter: Send + Sync {
 pub trait DirectoryStore: Send + Sync {
     fn create_team(&self, team: &Team) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// `Ok(false)` when the team does not exist. Idempotent.
+    /// Adds `user` as an owner (the operator's provisioning; the team
+    /// function adds members through invitations). `Ok(false)` when the
+    /// team does not exist. Idempotent.
     fn add_member(
         &self,
         team: &TeamId,
         user: &UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// `Ok(false)` when the user was not a member.
+    /// `Ok(false)` when the user was not a member. The operator's removal:
+    /// unlike the team API's, it may remove the last owner.
     fn remove_member(
         &self,
         team: &TeamId,
@@ -214,18 +239,21 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<Vec<TeamId>, StoreError>> + Send;
 
+    /// The project and its entry in the team's list, in one transaction.
     /// `Ok(false)` when the team does not exist.
     fn create_project(
         &self,
         project: &Project,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// `None` also while a delete of the project is under way.
     fn get_project(
         &self,
         id: &ProjectId,
     ) -> impl Future<Output = Result<Option<Project>, StoreError>> + Send;
 
-    /// Membership and project ownership in one round trip.
+    /// Membership and project ownership in one round trip. A project being
+    /// deleted is in no team.
     fn access(
         &self,
         team: &TeamId,

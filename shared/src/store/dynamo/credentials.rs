@@ -1,5 +1,7 @@
 //! Credentials in the tokens table: lookups by secret hash, and creation.
 
+use std::net::IpAddr;
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::token_item::{ReceiptRef, SecretItem, pat_puts};
@@ -22,15 +24,24 @@ impl CredentialStore for DynamoStore {
         hash: &SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<IpAddr>,
     ) -> Result<bool, StoreError> {
         let key = keys::secret(hash);
-        let result = self
-            .client
-            .update_item()
+        // The address goes with its date: no older use's address stays
+        // beside a newer date.
+        let mut request = self.client.update_item();
+        request = match source {
+            Some(ip) => request
+                .update_expression("SET lastUsedAt = :now, lastUsedIp = :ip REMOVE replayReceipt")
+                .expression_attribute_values(":ip", AttributeValue::S(ip.to_string())),
+            None => {
+                request.update_expression("SET lastUsedAt = :now REMOVE lastUsedIp, replayReceipt")
+            }
+        };
+        let result = request
             .table_name(&self.tokens_table)
             .key(keys::PK, AttributeValue::S(key.pk))
             .key(keys::SK, AttributeValue::S(key.sk))
-            .update_expression("SET lastUsedAt = :now REMOVE replayReceipt")
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :cutoff)",
             )

@@ -3,26 +3,74 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::transact::{Condition, delete, put, transact};
-use super::{
-    DynamoStore, batch_get, classify, from_item, get_consistent, key_item, query_all, to_item,
+use super::transact::{Condition, check, delete, put, transact, update};
+use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all, to_item};
+use crate::domain::{Description, Email, Name, ProjectId, Role, TeamId, Timestamp, UserId};
+use crate::store::{
+    Access, DirectoryStore, Membership, Project, StoreError, Team, TeamStore, keys,
 };
-use crate::domain::{Name, ProjectId, TeamId, Timestamp, UserId};
-use crate::store::{Access, DirectoryStore, Project, StoreError, Team, keys};
 
+/// A team; `owners` counts its owners, so that no write can leave it
+/// without one (every write removing an owner is conditioned on it).
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TeamItem {
-    team_id: TeamId,
-    name: Name,
-    created_at: Timestamp,
+pub(super) struct TeamItem {
+    pub(super) team_id: TeamId,
+    pub(super) name: Name,
+    pub(super) created_at: Timestamp,
+    #[serde(default)]
+    pub(super) owners: u32,
 }
 
+impl TeamItem {
+    pub(super) fn into_team(self) -> Team {
+        Team {
+            id: self.team_id,
+            name: self.name,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// One side of a membership; both sides hold the same attributes.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct MemberItem {
-    team_id: TeamId,
-    user_id: UserId,
+pub(super) struct MemberItem {
+    pub(super) team_id: TeamId,
+    pub(super) user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) email: Option<Email>,
+    /// Memberships written before roles existed had every right: owners.
+    #[serde(default = "legacy_role")]
+    pub(super) role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) joined_at: Option<Timestamp>,
+}
+
+fn legacy_role() -> Role {
+    Role::Owner
+}
+
+impl MemberItem {
+    pub(super) fn from_membership(m: &Membership) -> Self {
+        Self {
+            team_id: m.team_id.clone(),
+            user_id: m.user_id.clone(),
+            email: m.email.clone(),
+            role: m.role,
+            joined_at: Some(m.joined_at),
+        }
+    }
+
+    pub(super) fn into_membership(self) -> Membership {
+        Membership {
+            team_id: self.team_id,
+            user_id: self.user_id,
+            email: self.email,
+            role: self.role,
+            joined_at: self.joined_at.unwrap_or(Timestamp::from_unix_millis(0)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -33,24 +81,57 @@ struct TeamOnly {
 
 /// Both sides of a membership: the team's `MEMBER#` item and the user's
 /// `MEMBEROF#` item, always written and deleted together.
-fn membership_items(team: &TeamId, user: &UserId) -> [(keys::Key, MemberItem); 2] {
-    let item = MemberItem {
-        team_id: team.clone(),
-        user_id: user.clone(),
-    };
+pub(super) fn membership_items(m: &Membership) -> [(keys::Key, MemberItem); 2] {
+    let item = MemberItem::from_membership(m);
     [
-        (keys::member(team, user), item.clone()),
-        (keys::member_of(user, team), item),
+        (keys::member(&m.team_id, &m.user_id), item.clone()),
+        (keys::member_of(&m.user_id, &m.team_id), item),
     ]
 }
 
+/// A project; `deleting` is set by the first step of a delete, from when
+/// the project is gone for every route but the delete itself.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ProjectItem {
-    project_id: ProjectId,
-    team_id: TeamId,
-    name: Name,
-    created_at: Timestamp,
+pub(super) struct ProjectItem {
+    pub(super) project_id: ProjectId,
+    pub(super) team_id: TeamId,
+    pub(super) name: Name,
+    #[serde(default)]
+    pub(super) description: Description,
+    pub(super) created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) updated_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deleting: Option<Timestamp>,
+}
+
+impl ProjectItem {
+    pub(super) fn from_project(p: &Project) -> Self {
+        Self {
+            project_id: p.id.clone(),
+            team_id: p.team_id.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            created_at: p.created_at,
+            updated_at: Some(p.updated_at),
+            deleting: None,
+        }
+    }
+
+    pub(super) fn into_project(self) -> (Project, bool) {
+        (
+            Project {
+                id: self.project_id,
+                team_id: self.team_id,
+                name: self.name,
+                description: self.description,
+                created_at: self.created_at,
+                updated_at: self.updated_at.unwrap_or(self.created_at),
+            },
+            self.deleting.is_some(),
+        )
+    }
 }
 
 impl DynamoStore {
@@ -83,7 +164,6 @@ impl DynamoStore {
                     ":member",
                     AttributeValue::S(keys::MEMBER_PREFIX.to_owned()),
                 )
-                .projection_expression("teamId, userId")
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -106,20 +186,6 @@ impl DynamoStore {
             }
         }
     }
-
-    async fn team_exists(&self, team: &TeamId) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&keys::team(team))))
-            .consistent_read(true)
-            .projection_expression("pk")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(output.item.is_some())
-    }
 }
 
 impl DirectoryStore for DynamoStore {
@@ -130,35 +196,48 @@ impl DirectoryStore for DynamoStore {
                 team_id: team.id.clone(),
                 name: team.name.clone(),
                 created_at: team.created_at,
+                owners: 0,
             },
         )?)
         .await
     }
 
     async fn add_member(&self, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
-        if !self.team_exists(team).await? {
-            return Ok(false);
+        if let Some(existing) = self.membership(team, user).await? {
+            // Idempotent; an operator's add makes an owner of a member.
+            if existing.role.is_owner() {
+                return Ok(true);
+            }
         }
-        let items = membership_items(team, user)
-            .into_iter()
-            .map(|(key, item)| {
-                put(
-                    &self.versions_table,
-                    to_item(&key, &item)?,
-                    Condition::any(),
-                )
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        transact(&self.client, items).await?;
-        Ok(true)
+        let member = Membership {
+            team_id: team.clone(),
+            user_id: user.clone(),
+            email: None,
+            role: Role::Owner,
+            joined_at: Timestamp::now(),
+        };
+        self.put_membership(&member, true).await
     }
 
     async fn remove_member(&self, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
+        let Some(member) = self.membership(team, user).await? else {
+            return Ok(false);
+        };
+        // The operator's override: the last owner may go too (a team of
+        // the API's always keeps one; the operator can add another).
         let table = &self.versions_table;
-        let items = vec![
+        let mut items = vec![
             delete(table, &keys::member(team, user), Some(Condition::present()))?,
             delete(table, &keys::member_of(user, team), None)?,
         ];
+        if member.role.is_owner() {
+            items.push(update(
+                table,
+                &keys::team(team),
+                "ADD owners :minus",
+                Condition::present().with(":minus", AttributeValue::N("-1".into())),
+            )?);
+        }
         match transact(&self.client, items).await {
             Ok(()) => Ok(true),
             Err(failed) if failed.condition_failed(0) => Ok(false),
@@ -186,34 +265,33 @@ impl DirectoryStore for DynamoStore {
     }
 
     async fn create_project(&self, project: &Project) -> Result<bool, StoreError> {
-        if !self.team_exists(&project.team_id).await? {
-            return Ok(false);
+        let table = &self.versions_table;
+        let item = ProjectItem::from_project(project);
+        let items = vec![
+            check(table, &keys::team(&project.team_id), Condition::present())?,
+            put(
+                table,
+                to_item(&keys::project(&project.id), &item)?,
+                Condition::absent(),
+            )?,
+            put(
+                table,
+                to_item(&keys::team_project(&project.team_id, &project.id), &item)?,
+                Condition::absent(),
+            )?,
+        ];
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(true),
+            Err(failed) if failed.condition_failed(0) => Ok(false),
+            Err(failed) => Err(failed.conflict_as("a project with this id exists")),
         }
-        self.put_new(to_item(
-            &keys::project(&project.id),
-            &ProjectItem {
-                project_id: project.id.clone(),
-                team_id: project.team_id.clone(),
-                name: project.name.clone(),
-                created_at: project.created_at,
-            },
-        )?)
-        .await?;
-        Ok(true)
     }
 
     async fn get_project(&self, id: &ProjectId) -> Result<Option<Project>, StoreError> {
-        let found = get_consistent(&self.client, &self.versions_table, &keys::project(id)).await?;
-        let Some(item) = found else {
-            return Ok(None);
-        };
-        let p: ProjectItem = from_item(item)?;
-        Ok(Some(Project {
-            id: p.project_id,
-            team_id: p.team_id,
-            name: p.name,
-            created_at: p.created_at,
-        }))
+        Ok(self
+            .project_with_state(id)
+            .await?
+            .and_then(|(project, deleting)| (!deleting).then_some(project)))
     }
 
     async fn access(
@@ -228,7 +306,7 @@ impl DirectoryStore for DynamoStore {
             &self.client,
             &self.versions_table,
             &[key_item(&member_key), key_item(&project_key)],
-            "pk, sk, teamId",
+            "pk, sk, teamId, deleting",
         )
         .await?;
         let mut access = Access {
@@ -240,8 +318,9 @@ impl DirectoryStore for DynamoStore {
             if sk == Some(&member_key.sk) {
                 access.is_member = true;
             } else if sk == Some(&project_key.sk) {
-                access.project_in_team =
-                    item.get("teamId") == Some(&AttributeValue::S(team.as_str().to_owned()));
+                access.project_in_team = item.get("teamId")
+                    == Some(&AttributeValue::S(team.as_str().to_owned()))
+                    && !item.contains_key("deleting");
             }
         }
         Ok(access)

@@ -94,14 +94,24 @@ fn sdk_loader() -> ConfigLoader {
 /// The Amazon Trust Services roots, embedded.
 const AMAZON_TRUST_ROOTS: &str = include_str!("amazon-trust-roots.pem");
 
-/// The SDK's HTTPS client (rustls with aws-lc, as its default), trusting the
-/// embedded Amazon roots plus any PEM bundle named by `AWS_CA_BUNDLE` (the
-/// AWS tools' variable for a TLS-inspecting proxy or a private endpoint).
+/// The SDK's HTTPS client (rustls with aws-lc, as its default), trusting
+/// [`amazon_trust`].
 ///
 /// The default client reads the whole system store at start-up, a large
 /// part of a Lambda cold start's init (`make bench` measures init). Trusting only the CAs that DynamoDB's
 /// certificates chain to is also the narrower trust.
 pub fn https_client() -> SharedHttpClient {
+    HttpClientBuilder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(amazon_trust())
+        .build_https()
+}
+
+/// TLS trusting the embedded Amazon roots plus any PEM bundle named by
+/// `AWS_CA_BUNDLE` (the AWS tools' variable for a TLS-inspecting proxy or a
+/// private endpoint): what every AWS endpoint, Cognito's JWKS included,
+/// chains to.
+pub fn amazon_trust() -> TlsContext {
     let mut trust = TrustStore::empty()
         .with_native_roots(false)
         .with_pem_certificate(AMAZON_TRUST_ROOTS.as_bytes());
@@ -117,13 +127,12 @@ pub fn https_client() -> SharedHttpClient {
             ),
         }
     }
-    let builder = HttpClientBuilder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
-    match TlsContext::builder().with_trust_store(trust).build() {
-        Ok(context) => builder.tls_context(context).build_https(),
-        // Only an invalid extra server name fails this; there is none.
-        Err(err) => {
+    TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_else(|err| {
+            // Only an invalid extra server name fails this; there is none.
             tracing::error!(error = %err, "TLS context rejected; using the SDK's defaults");
-            builder.build_https()
-        }
-    }
+            TlsContext::default()
+        })
 }

@@ -32,8 +32,13 @@ impl DynamoStore {
     /// From the process environment, credentials included: the one
     /// `aws_config` load a function does at start-up.
     pub async fn from_env(config: &Config) -> Self {
-        let sdk = load_lambda_sdk_config().await;
-        Self::new(Client::new(&sdk), config)
+        Self::from_sdk(&load_lambda_sdk_config().await, config)
+    }
+
+    /// With a loaded SDK configuration, when a function also builds other
+    /// clients from it.
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        Self::new(Client::new(sdk), config)
     }
 
     pub fn client(&self) -> &Client {

@@ -2,6 +2,8 @@
 //! the credential lookups, the token store and the rotation receipts.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, put};
@@ -139,6 +141,16 @@ pub(crate) struct AccountTokenItem {
     /// secret's credential does not record (see `rotation_items`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_at: Option<Timestamp>,
+    /// Where that rotation came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_ip: Option<IpAddr>,
+    /// When, and to where, a rotation's stored answer was last replayed
+    /// (see `TokenStore::record_replay`). Rotations update the entry rather
+    /// than replace it, so this survives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_replay_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_replay_ip: Option<IpAddr>,
 }
 
 impl AccountTokenItem {
@@ -155,6 +167,9 @@ impl AccountTokenItem {
             ttl: ttl(record.expires_at),
             revoking: None,
             rotated_at: None,
+            rotated_ip: None,
+            last_replay_at: None,
+            last_replay_ip: None,
         }
     }
 }

@@ -1,11 +1,12 @@
-//! `TransactWriteItems`, the one way: conditional puts and deletes (and
-//! counters' `ADD`s) as transaction items, and a cancelled transaction's
-//! reasons matched by code.
+//! `TransactWriteItems`, the one way: conditional puts, updates and deletes as
+//! transaction items, and a cancelled transaction's reasons matched by code.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{Item, classify, internal, is_code, key_item};
@@ -17,6 +18,9 @@ use crate::store::keys::Key;
 pub(crate) struct Condition {
     expression: &'static str,
     values: Vec<(&'static str, AttributeValue)>,
+    /// `#name` placeholders, for attributes whose names DynamoDB reserves
+    /// (`name`, `role`).
+    names: Vec<(&'static str, &'static str)>,
 }
 
 impl Condition {
@@ -24,6 +28,7 @@ impl Condition {
         Self {
             expression,
             values: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -50,6 +55,12 @@ impl Condition {
     pub(crate) fn with_s(self, name: &'static str, value: impl Into<String>) -> Self {
         self.with(name, AttributeValue::S(value.into()))
     }
+
+    /// `placeholder` (`#role`) stands for the attribute `name` (`role`).
+    pub(crate) fn named(mut self, placeholder: &'static str, name: &'static str) -> Self {
+        self.names.push((placeholder, name));
+        self
+    }
 }
 
 /// A put of `item` into `table`, applied only if `condition` holds.
@@ -64,6 +75,9 @@ pub(crate) fn put(
         .condition_expression(condition.expression);
     for (name, value) in condition.values {
         put = put.expression_attribute_values(name, value);
+    }
+    for (placeholder, name) in condition.names {
+        put = put.expression_attribute_names(placeholder, name);
     }
     Ok(TransactWriteItem::builder()
         .put(put.build().map_err(internal)?)
@@ -84,6 +98,9 @@ pub(crate) fn delete(
         for (name, value) in condition.values {
             delete = delete.expression_attribute_values(name, value);
         }
+        for (placeholder, name) in condition.names {
+            delete = delete.expression_attribute_names(placeholder, name);
+        }
     }
     Ok(TransactWriteItem::builder()
         .delete(delete.build().map_err(internal)?)
@@ -98,15 +115,60 @@ pub(crate) fn add(
     attribute: &'static str,
     delta: i64,
 ) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
+    update(
+        table,
+        key,
+        "ADD #n :delta",
+        Condition::any()
+            .with(":delta", AttributeValue::N(delta.to_string()))
+            .named("#n", attribute),
+    )
+}
+
+/// An `UpdateItem` of `key` in `table`: `set` (an update expression whose
+/// `:values` are `condition`'s too), applied only if `condition` holds.
+pub(crate) fn update(
+    table: &str,
+    key: &Key,
+    set: &'static str,
+    condition: Condition,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut update = Update::builder()
         .table_name(table)
         .set_key(Some(key_item(key)))
-        .update_expression("ADD #n :delta")
-        .expression_attribute_names("#n", attribute)
-        .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
-        .build()
-        .map_err(internal)?;
-    Ok(TransactWriteItem::builder().update(update).build())
+        .update_expression(set)
+        .condition_expression(condition.expression);
+    for (name, value) in condition.values {
+        update = update.expression_attribute_values(name, value);
+    }
+    for (placeholder, name) in condition.names {
+        update = update.expression_attribute_names(placeholder, name);
+    }
+    Ok(TransactWriteItem::builder()
+        .update(update.build().map_err(internal)?)
+        .build())
+}
+
+/// A condition on `key` that writes nothing: the transaction commits only
+/// if it holds at that moment.
+pub(crate) fn check(
+    table: &str,
+    key: &Key,
+    condition: Condition,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut check = ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(key_item(key)))
+        .condition_expression(condition.expression);
+    for (name, value) in condition.values {
+        check = check.expression_attribute_values(name, value);
+    }
+    for (placeholder, name) in condition.names {
+        check = check.expression_attribute_names(placeholder, name);
+    }
+    Ok(TransactWriteItem::builder()
+        .condition_check(check.build().map_err(internal)?)
+        .build())
 }
 
 /// Why one item of a cancelled transaction failed.

@@ -1,36 +1,59 @@
 //! Who an account-session request acts for.
 
-use app_upgrade::ApiError;
-use app_upgrade::domain::UserId;
+use std::collections::HashMap;
+
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use lambda_http::request::RequestContext;
 
-/// The account of a request, from the `sub` claim that API Gateway's JWT
-/// authorizer verified and put in the request context. Nothing the client
-/// sends (a header, the body) can choose it; without claims the request is
-/// 401.
+use super::AuthError;
+use crate::domain::UserId;
+
+/// The account of a request, from the claims of a verified JWT: as an
+/// extractor, those API Gateway's JWT authorizer put in the request context;
+/// on the version routes, those [`super::jwt::JwtVerifier`] returns. Nothing
+/// the client sends (a header, the body) can choose it; without claims the
+/// request is 401.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account(pub UserId);
+pub struct Account {
+    /// The `sub` claim: the account's stable id.
+    pub user: UserId,
+    /// The `username` claim (Cognito access tokens carry it; the `sub` when
+    /// absent): what the user pool's admin calls name the account by.
+    pub username: String,
+}
 
 impl Account {
-    pub fn from_context(context: Option<&RequestContext>) -> Result<Self, ApiError> {
-        let sub = match context {
+    pub fn from_context(context: Option<&RequestContext>) -> Result<Self, AuthError> {
+        let claims = match context {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
                 .authorizer
                 .as_ref()
                 .and_then(|authorizer| authorizer.jwt.as_ref())
-                .and_then(|jwt| jwt.claims.get("sub")),
+                .map(|jwt| &jwt.claims),
             _ => None,
         };
-        sub.and_then(|sub| UserId::parse(sub).ok())
-            .map(Self)
-            .ok_or_else(|| ApiError::unauthorized("an account session is required"))
+        Self::from_claims(claims)
+    }
+
+    /// From a verified token's claims (an authorizer's, or
+    /// [`super::jwt::JwtVerifier`]'s).
+    pub fn from_claims(claims: Option<&HashMap<String, String>>) -> Result<Self, AuthError> {
+        let user = claims
+            .and_then(|claims| claims.get("sub"))
+            .and_then(|sub| UserId::parse(sub).ok())
+            .ok_or_else(|| AuthError::unauthorized("an account session is required"))?;
+        let username = claims
+            .and_then(|claims| claims.get("username"))
+            .map(|name| name.trim())
+            .filter(|name| !name.is_empty())
+            .map_or_else(|| user.as_str().to_owned(), str::to_owned);
+        Ok(Self { user, username })
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Account {
-    type Rejection = ApiError;
+    type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Self::from_context(parts.extensions.get::<RequestContext>())
@@ -59,9 +82,22 @@ mod tests {
     fn the_sub_claim_is_the_account() {
         let ctx =
             context(serde_json::json!({"jwt": {"claims": {"sub": "user-1", "email": "a@b"}}}));
+        let user = UserId::parse("user-1").expect("valid");
         assert_eq!(
             Account::from_context(Some(&ctx)),
-            Ok(Account(UserId::parse("user-1").expect("valid")))
+            Ok(Account {
+                user: user.clone(),
+                username: "user-1".into()
+            })
+        );
+        let ctx =
+            context(serde_json::json!({"jwt": {"claims": {"sub": "user-1", "username": "u1"}}}));
+        assert_eq!(
+            Account::from_context(Some(&ctx)),
+            Ok(Account {
+                user,
+                username: "u1".into()
+            })
         );
     }
 
