@@ -457,7 +457,7 @@ def journey(owner, shots):
                                     lambda: owner.all("#version-table") and owner.all("#key-table")),
         "…/versions/{v}": (version_href, lambda: owner.all("#edit-version-form")),
         "/teams/{t}/members": (f"{API}/teams/{team_id}/members", lambda: owner.all("#member-table")),
-        "/account/tokens": (f"{API}/account/tokens", lambda: owner.all("#token-rows tr")),
+        "/account/tokens": (f"{API}/account/tokens", lambda: owner.all("#tokens-title")),
     }
     for name, (url, ready) in pages.items():
         owner.measure_page(name, url, ready, user, password)

@@ -22,6 +22,7 @@ export default async function versionView(ctx) {
     submitLabel: "Save changes",
     busyLabel: "Saving…",
     onSubmit: async (fields) => {
+      said.say("");
       const saved = await api.versions.update(teamId, projectId, versionId, fields);
       await ctx.navigate(location.pathname, { replace: true, flash: `Saved ${saved.appName} ${saved.appVersion}.` });
     },
