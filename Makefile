@@ -13,7 +13,7 @@ TEST_DYNAMODB_PORT ?= 8001
 
 scripts := infra/scripts
 
-.PHONY: help run loadtest contract bench test browser-test emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
+.PHONY: help run loadtest contract bench test browser-test screenshots emulator-start emulator-stop seed fmt clippy lint build deploy clean-local
 
 help: ## List the targets
 	@echo 'usage: make TARGET'
@@ -31,7 +31,7 @@ contract: ## Schemathesis against its own `make run` stack (:9006, DynamoDB :800
 bench: ## All performance figures (init, RSS, DynamoDB calls, instructions, listing, sizes) → target/bench/results.json (own DynamoDB :8003)
 	@$(scripts)/bench.sh
 
-test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test, `make contract`
+test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emulator, the browser test, `make contract`, `make loadtest`
 	@$(scripts)/bootstrap.sh --test
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -47,9 +47,20 @@ test: ## What CI runs: fmt check, clippy, cfn-lint, all tests against a test emu
 	cargo nextest run --workspace
 	@$(scripts)/browser-test.sh
 	@$(scripts)/contract.sh
+	@$(scripts)/loadtest.sh
 
-browser-test: ## The Access Tokens page in headless Chromium, against its own `make run` stack (:9004, emulator :8004)
+browser-test: ## The dashboard's journeys in headless Chromium, against their own `make run` stack (:9004, emulator :8004)
 	@$(scripts)/browser-test.sh
+
+# The README's pictures, from the last browser test's screenshots (the test
+# itself writes only under target/, so `make test` leaves the tree clean).
+shots := target/browser-test/screenshots
+screenshots: ## Copy the browser test's screenshots of the README's pages into docs/ (after make browser-test)
+	@for pair in access-tokens:access-tokens project:dashboard-project members:dashboard-team; do \
+	  from="$(shots)/$${pair%%:*}.png"; to="docs/$${pair##*:}.png"; \
+	  [[ -f "$$from" ]] || { echo "no $$from: run make browser-test first" >&2; exit 1; }; \
+	  cp "$$from" "$$to" && echo "$$to"; \
+	done
 
 emulator-start: ## Start the local DynamoDB emulator (DYNAMODB_PORT, default 8000)
 	@$(scripts)/bootstrap.sh

@@ -3,7 +3,7 @@
 //! wrong is a 401 on every account route, and only a verified JWT names the
 //! account, whatever authorizer context the request arrived with.
 
-use app_upgrade::auth::local_jwt::testing::{access_token, rejected_tokens, verifier};
+use app_upgrade::auth::jwt::testing::{access_token, rejected_tokens, verifier};
 use app_upgrade::auth::local_jwt::with_local_jwt;
 use app_upgrade::domain::{Name, TeamId, Timestamp, UserId};
 use app_upgrade::store::{DirectoryStore, Team};

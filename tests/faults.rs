@@ -629,6 +629,9 @@ const SEQUENTIAL_CALLS: &[(&str, u32)] = &[
     ("CheckFunction", 2),
     ("VersionsFunction", 4),
     ("TokensFunction", 3),
+    // An invitation: the caller's membership, the team's members, the
+    // invitee's account (read, then create), the transaction.
+    ("TeamsFunction", 5),
 ];
 
 /// The SDK's deadlines fit inside the function timeouts of `template.yaml`,

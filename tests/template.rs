@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use app_upgrade::store::tables::{self, TableDef};
-use integration_tests::repo::{ROOT, openapi_routes, watch_router};
+use integration_tests::repo::{ROOT, openapi_routes, openapi_routes_secured_by, watch_router};
 use serde_norway::Value;
 
 fn template() -> Value {
@@ -112,6 +112,41 @@ fn template_tables_match_the_code() {
     for def in tables::ALL {
         check_table(resources, &def);
     }
+}
+
+/// `check-index` (a GSI projecting every attribute of every active
+/// version, which no read used) is gone: no index, no `checkKey` attribute,
+/// no grant on an index; a deployed stack drops it in place
+/// (docs/deploy.md).
+#[test]
+fn no_table_pays_for_an_index() {
+    let t = template();
+    for def in tables::ALL {
+        let props = &t["Resources"][def.logical_id]["Properties"];
+        assert!(def.indexes.is_empty(), "{}", def.logical_id);
+        assert!(
+            props.get("GlobalSecondaryIndexes").is_none(),
+            "{} has a GSI",
+            def.logical_id
+        );
+        assert!(
+            props.get("LocalSecondaryIndexes").is_none(),
+            "{} has an LSI",
+            def.logical_id
+        );
+    }
+    let text = std::fs::read_to_string(format!("{ROOT}/template.yaml")).expect("template");
+    assert!(!text.contains("checkKey") && !text.contains("check-index"));
+    for function in functions(&t).values() {
+        for (action, resource) in dynamodb_grants(function) {
+            assert!(!resource.contains("/index/"), "{action} on {resource}");
+        }
+    }
+    let docs = std::fs::read_to_string(format!("{ROOT}/docs/deploy.md")).expect("deploy.md");
+    assert!(
+        docs.contains("check-index"),
+        "docs/deploy.md says how a stack with check-index is updated"
+    );
 }
 
 /// The `AWS::Serverless::Function` resources, by logical id.
@@ -281,11 +316,19 @@ fn every_openapi_route_is_mapped_to_the_function_that_serves_it() {
     }
 }
 
-/// The Access Tokens page and its two assets: not in the API contract.
-const PAGE_ROUTES: [&str; 3] = [
+/// The dashboard's pages and assets: every URL answers the shell. Part of
+/// `openapi.yaml` (tag `page`), public.
+const PAGE_ROUTES: [&str; 10] = [
+    "GET /",
+    "GET /teams",
+    "GET /teams/{teamId}",
+    "GET /teams/{teamId}/projects",
+    "GET /teams/{teamId}/projects/{projectId}",
+    "GET /teams/{teamId}/projects/{projectId}/versions/{versionId}",
+    "GET /teams/{teamId}/members",
+    "GET /teams/{teamId}/activity",
     "GET /account/tokens",
-    "GET /account/tokens.js",
-    "GET /account/tokens.css",
+    "GET /app/{file}",
 ];
 
 #[test]
@@ -337,31 +380,40 @@ fn the_access_tokens_page_is_public_and_signs_in_with_the_pools_public_client() 
 
 #[test]
 fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
-    // openapi.yaml: the four account-session routes need `AccountJwt`;
-    // self-rotation is authenticated by the PAT.
-    let t = template();
-    let deployed = routes(&t);
-    // …and every route of the team function: a person's, never a PAT's.
-    let account: BTreeSet<&str> = [
+    // openapi.yaml: the account-session routes (the tokens function's four,
+    // the teams function's) need `AccountJwt`; self-rotation is
+    // authenticated by the PAT.
+    // Routes that take a PAT as well verify the session in the function
+    // (API Gateway has no optional authorizer): only the session-only ones
+    // sit behind the authorizer.
+    let pat = openapi_routes_secured_by("Pat");
+    let account: std::collections::BTreeSet<String> = openapi_routes_secured_by("AccountJwt")
+        .into_iter()
+        .filter(|route| !pat.contains(route))
+        .collect();
+    for key in [
         "POST /api/v1/account/tokens",
         "GET /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens",
         "DELETE /api/v1/account/tokens/{tokenId}",
-    ]
-    .into_iter()
-    .chain(
-        deployed
-            .iter()
-            .filter(|r| r.package == "teams")
-            .map(|r| r.key.as_str()),
-    )
-    .collect();
-    assert_eq!(
-        deployed.iter().filter(|r| r.package == "teams").count(),
-        teams::ROUTES.len()
-    );
+        "GET /api/v1/teams",
+        "DELETE /api/v1/projects/{projectId}/api-keys/{keyId}",
+    ] {
+        assert!(
+            account.contains(key),
+            "{key} needs AccountJwt in openapi.yaml"
+        );
+    }
+    let t = template();
+    let deployed = routes(&t);
     for key in &account {
         assert!(deployed.iter().any(|r| r.key == *key), "{key} is mapped");
+    }
+    // Every route of the team function is a person's, never a PAT's.
+    let teams_routes: Vec<&Route> = deployed.iter().filter(|r| r.package == "teams").collect();
+    assert_eq!(teams_routes.len(), teams::ROUTES.len());
+    for route in teams_routes {
+        assert!(account.contains(route.key.as_str()), "{}", route.key);
     }
     for route in &deployed {
         let want = account
@@ -384,11 +436,53 @@ fn jwt_authorizer_guards_the_account_session_routes_and_nothing_else() {
 }
 
 #[test]
+fn the_version_routes_verify_sessions_of_the_authorizers_pool() {
+    let t = template();
+    let jwt = &t["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["AccountJwt"];
+    let versions = &t["Resources"]["VersionsFunction"]["Properties"]["Environment"]["Variables"];
+    // The authorizer's issuer and audience with the built-in pool; none
+    // (PATs only) with an external issuer, whose tokens are not Cognito
+    // access tokens.
+    for (var, authorizer) in [
+        ("ACCOUNT_JWT_ISSUER", &jwt["JwtConfiguration"]["issuer"]),
+        ("ACCOUNT_JWT_AUDIENCE", &jwt["JwtConfiguration"]["audience"]),
+    ] {
+        let [condition, pool, external] = if_branches(&versions[var]);
+        assert_eq!(condition, "UseCognito", "{var}");
+        let [_, authorizer_pool, _] = if_branches(authorizer);
+        let authorizer_pool = match authorizer_pool {
+            // The authorizer's audience is a list of one.
+            Value::Sequence(one) if one.len() == 1 => &one[0],
+            other => other,
+        };
+        assert_eq!(pool, authorizer_pool, "{var}");
+        assert_eq!(external, "", "{var}");
+    }
+}
+
+/// The condition and the two values of an `!If`.
+fn if_branches(value: &Value) -> [&Value; 3] {
+    let Value::Tagged(tagged) = value else {
+        panic!("{value:?} is not an !If");
+    };
+    assert_eq!(tagged.tag.to_string().trim_start_matches('!'), "If");
+    let branches = tagged.value.as_sequence().expect("!If's list");
+    [&branches[0], &branches[1], &branches[2]]
+}
+
+#[test]
 fn each_function_gets_exactly_the_dynamodb_access_its_code_uses() {
     // Mirrors the DynamoDB calls of each function's store methods; a
     // TransactWriteItems is authorized as the Put/Delete items it holds.
     // A new call in the code needs its grant here and in the template.
-    let versions_rw = ["BatchGetItem", "GetItem", "Query", "PutItem", "DeleteItem"];
+    let versions_rw = [
+        "BatchGetItem",
+        "GetItem",
+        "Query",
+        "PutItem",
+        "DeleteItem",
+        "UpdateItem",
+    ];
     let tokens_rw = [
         "GetItem",
         "Query",

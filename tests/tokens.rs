@@ -11,6 +11,7 @@ use app_upgrade::store::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use integration_tests::http::{Reply, bearer, send};
@@ -21,6 +22,8 @@ use serde_json::{Value, json};
 const TOKENS: &str = "/api/v1/account/tokens";
 const ROTATE: &str = "/api/v1/account/tokens/self/rotate";
 const DAY_MS: i64 = 86_400_000;
+/// The longest any wait of these tests may take before it fails.
+const WAIT: Duration = Duration::from_secs(30);
 
 fn user(name: &str) -> UserId {
     UserId::parse(&format!("{name}-{}", ulid::Ulid::new())).expect("valid")
@@ -335,6 +338,9 @@ async fn list_shows_only_the_accounts_tokens_without_secrets() {
             "createdAt": second.json["createdAt"],
             "expiresAt": second.json["expiresAt"],
             "lastUsedAt": null,
+            "lastUsedIp": null,
+            "lastReplayAt": null,
+            "lastReplayIp": null,
             "hint": format!("aau_…{}", &expose[expose.len() - 4..]),
         })
     );
@@ -621,6 +627,9 @@ async fn revocation_outruns_an_attackers_rotation_loop() {
                         }
                         // Lost to the revocation: the token is gone.
                         StatusCode::CONFLICT | StatusCode::UNAUTHORIZED => break,
+                        // An overloaded emulator timed the call out: a
+                        // client retries, with the secret it holds.
+                        StatusCode::SERVICE_UNAVAILABLE => {}
                         other => panic!("rotation answered {other}: {reply:?}"),
                     }
                 }
@@ -628,9 +637,21 @@ async fn revocation_outruns_an_attackers_rotation_loop() {
             })
         };
         // The owner acts mid-loop, with the id listed before any rotation.
+        // Bounded: an attacker that stopped (or panicked) never rotates again.
         let head_start = 1 + round % 4;
+        let deadline = Instant::now() + WAIT;
         while rotated.load(Ordering::SeqCst) < head_start {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            assert!(
+                !attacker.is_finished(),
+                "round {round}: the attacker stopped after {} rotations: {:?}",
+                rotated.load(Ordering::SeqCst),
+                attacker.await
+            );
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: {head_start} rotations did not happen within {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         // An overloaded emulator may time a call out: a 503 is retried as a
         // client would, and a 404 after it means the 503'd attempt did land.
@@ -647,7 +668,10 @@ async fn revocation_outruns_an_attackers_rotation_loop() {
         );
         // Within one request: whatever the attacker holds now is dead.
         stop.store(true, Ordering::SeqCst);
-        let latest = attacker.await.expect("attacker task");
+        let latest = tokio::time::timeout(WAIT, attacker)
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: the attacker did not stop within {WAIT:?}"))
+            .expect("attacker task");
         let rotations = rotated.load(Ordering::SeqCst);
         eprintln!("round {round}: the attacker rotated {rotations} times, then lost");
         assert_eq!(
@@ -834,7 +858,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
     let cutoff = t1.plus_millis(-LAST_USED_GRANULARITY_MS);
     assert_eq!(
         store
-            .touch_last_used(&pat.secret.hash(), t1.plus_millis(5), cutoff)
+            .touch_last_used(&pat.secret.hash(), t1.plus_millis(5), cutoff, None)
             .await,
         Ok(false)
     );
@@ -847,7 +871,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
     );
     assert_eq!(
         store
-            .touch_last_used(&pat.secret.hash(), t1.plus_days(1), t1)
+            .touch_last_used(&pat.secret.hash(), t1.plus_days(1), t1, None)
             .await,
         Ok(false)
     );
@@ -924,8 +948,9 @@ impl CredentialStore for ReadsFrom {
         hash: &app_upgrade::domain::SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<std::net::IpAddr>,
     ) -> Result<bool, app_upgrade::store::StoreError> {
-        self.writes.touch_last_used(hash, now, cutoff).await
+        self.writes.touch_last_used(hash, now, cutoff, source).await
     }
 
     async fn revoke_reused(

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The Access Tokens page in a real browser: Debian's headless Chromium,
-# driven through chromedriver by Selenium (tests/browser/tokens_page.py),
-# against a private `make run` stack (infra/scripts/stack.sh) on its own ports
-# (DynamoDB+Cognito 8004, API 9004; BROWSER_TEST_DYNAMODB_PORT,
-# BROWSER_TEST_API_PORT), so a running `make run` and the test emulator are
-# left alone. Takes the README's screenshot, docs/access-tokens.png. First
+# The dashboard in a real browser: Debian's headless Chromium, driven through
+# chromedriver by Selenium, against a private `make run` stack
+# (infra/scripts/stack.sh) on its own ports (DynamoDB+Cognito 8004, API 9004;
+# BROWSER_TEST_DYNAMODB_PORT, BROWSER_TEST_API_PORT), so a running
+# `make run` and the test emulator are left alone. Two journeys:
+# tests/browser/tokens_page.py (Access Tokens) and tests/browser/dashboard.py
+# (a team's whole job, two browser sessions, axe-core on every page). First
 # checks that the stack grants no CORS to a foreign origin
-# (infra/scripts/no-cors.sh): the page works without any.
+# (infra/scripts/no-cors.sh): the dashboard works without any.
+#
+# Screenshots go to target/browser-test/screenshots/ (never into the source
+# tree); `make screenshots` copies the README's into docs/.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -25,7 +29,23 @@ stack_log="$out/stack.log"
 
 "$scripts/bootstrap.sh" --apt chromium chromium-driver
 "$scripts/bootstrap.sh"
+# axe-core, pinned by infra/browser-tools/package-lock.json, from the npm
+# registry (with the machine's npm); reinstalled when the lock changes.
+tools="${BROWSER_TOOLS_DIR:-$root/.venv/browser-tools}"
+if ! cmp -s "$root/infra/browser-tools/package-lock.json" "$tools/package-lock.json" ||
+  [[ ! -f "$tools/node_modules/axe-core/axe.min.js" ]]; then
+  say "installing axe-core (npm ci) into $tools"
+  rm -rf "$tools" && mkdir -p "$tools"
+  cp "$root/infra/browser-tools/package.json" "$root/infra/browser-tools/package-lock.json" "$tools/"
+  npm ci --prefix "$tools" --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null ||
+    die "npm ci of infra/browser-tools failed (the machine's npm, the npm registry)"
+fi
 mkdir -p "$out"
+# The check's cache TTL, short, so that the journey sees a switched-off
+# force upgrade reach the check within seconds (default 30).
+export CHECK_CACHE_TTL_SECONDS="${CHECK_CACHE_TTL_SECONDS:-5}"
+# The page offers sign-up (the emulator's pool takes it; see dashboard.py).
+export COGNITO_SIGN_UP=true
 start=$SECONDS
 stack_start
 # shellcheck source=/dev/null
@@ -42,6 +62,11 @@ say "the stack serves $APP_UPGRADE_URL ($((SECONDS - start)) s)"
 
 "$scripts/no-cors.sh" "$APP_UPGRADE_URL"
 
+journeys=$SECONDS
 "$root/.venv/bin/python" "$root/tests/browser/tokens_page.py" \
-  --screenshot "$root/docs/access-tokens.png" --artifacts "$out"
-say "done in $((SECONDS - start)) s"
+  --screenshot "$out/screenshots/access-tokens.png" --artifacts "$out"
+# The Access Tokens journey revoked every token of the demo account; the
+# dashboard journey needs none.
+"$root/.venv/bin/python" "$root/tests/browser/dashboard.py" \
+  --artifacts "$out" --axe "$tools/node_modules/axe-core/axe.min.js"
+say "done in $((SECONDS - start)) s (the journeys: $((SECONDS - journeys)) s)"

@@ -11,9 +11,10 @@
 # what it started. Reports: target/schemathesis/ (JUnit, NDJSON, the console
 # output in run.txt, test cases per operation in summary.txt).
 #
-# CONTRACT_ACCOUNT_JWT: an account session for the account routes, for when
-# the local stack verifies account JWTs (they are excluded until then, see
-# schemathesis.toml).
+# The account-session operations (tokens, teams, projects, API keys) run as
+# the demo account, the seeded team's owner (CONTRACT_ACCOUNT_JWT); a
+# second account of the local Cognito (CONTRACT_INVITER_JWT) invites the
+# demo account, and joins the seeded team, where the hooks need it.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -56,6 +57,7 @@ stack_wait "the versions function" versions_serve
 # with it.
 admin="${CARGO_TARGET_DIR:-$root/target}/debug/aau-admin"
 pat_owner="contract-ci"
+export CONTRACT_PAT_OWNER="$pat_owner"
 "$admin" member add --team "$APP_UPGRADE_TEAM_ID" --user "$pat_owner" >/dev/null ||
   die "could not add the PATs' owner to the team"
 new_pat() {
@@ -72,6 +74,30 @@ account_jwt="$(APP_UPGRADE_USERNAME="$APP_UPGRADE_USERNAME" APP_UPGRADE_PASSWORD
   "$root/.venv/bin/python" "$scripts/local_cognito.py" signin "$COGNITO_ENDPOINT" "$COGNITO_CLIENT_ID")" ||
   die "could not sign in to the local Cognito"
 export CONTRACT_ACCOUNT_JWT="$account_jwt"
+teams_serve() {
+  [[ "$(stack_status -H "Authorization: Bearer $account_jwt" "$APP_UPGRADE_URL/api/v1/teams")" == 200 ]]
+}
+stack_wait "the teams function" teams_serve
+# The second account: the inviter of the invitations the demo account
+# accepts, and the member whose role changes and who is removed.
+export CONTRACT_INVITER_EMAIL="contract-inviter@example.com"
+CONTRACT_INVITER_JWT="$("$root/.venv/bin/python" "$scripts/local_cognito.py" user "$COGNITO_ENDPOINT" \
+  "$COGNITO_USER_POOL_ID" "$COGNITO_CLIENT_ID" "$CONTRACT_INVITER_EMAIL")" ||
+  die "could not make the second local Cognito account"
+export CONTRACT_INVITER_JWT
+# Invitations waiting for the demo account, so that the stateful link
+# "pending invitations → accept" has some to accept.
+as_inviter() {
+  curl -sS --fail-with-body --max-time 60 -H "Authorization: Bearer $CONTRACT_INVITER_JWT" \
+    -H 'Content-Type: application/json' "$@"
+}
+for n in 1 2 3; do
+  other="$(as_inviter -d "{\"name\": \"contract pending $n\"}" "$APP_UPGRADE_URL/api/v1/teams" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')" ||
+    die "the second account could not create a team"
+  as_inviter -d "{\"email\": \"$APP_UPGRADE_USERNAME\"}" "$APP_UPGRADE_URL/api/v1/teams/$other/invitations" >/dev/null ||
+    die "the second account could not invite the demo account"
+done
 
 say "schemathesis run openapi.yaml against $CONTRACT_URL (schemathesis.toml)"
 started=$SECONDS
@@ -85,6 +111,11 @@ status=0
 say "schemathesis run openapi.yaml --phases stateful --include-tag versions"
 "$root/.venv/bin/schemathesis" run openapi.yaml --phases stateful --include-tag versions 2>&1 |
   tee "$out/run-stateful-versions.txt" || status=$?
+# The same for the teams function's links (team → project → API key →
+# revoke, team → invitation → withdraw, invitations → accept).
+say "schemathesis run openapi.yaml --phases stateful --include-tag teams --include-tag projects"
+"$root/.venv/bin/schemathesis" run openapi.yaml --phases stateful --include-tag teams --include-tag projects 2>&1 |
+  tee "$out/run-stateful-teams.txt" || status=$?
 
 # Test cases and answers per operation, from the NDJSON report.
 python3 - "$out" <<'PY' | tee "$out/summary.txt"

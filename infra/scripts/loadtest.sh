@@ -5,14 +5,21 @@
 # written.
 #
 #   1. seed      a handful of versions through the API (curl), a range rule
-#                and custom attributes among them
+#                and custom attributes among them, before the first check:
+#                the check caches whole projects for CHECK_CACHE_TTL_SECONDS,
+#                so a check of the project before the seed would answer from
+#                the empty project for that long
 #   2. checks    LOADTEST_CHECKS (default 6,000) version checks, 8 connections;
 #                every answer a 200 with the `found` the seeded data implies
 #   3. manage    LOADTEST_MANAGE (default 600) mixed management requests
 #                (infra/load/manage.lua), 4 connections: creates, racing
 #                and duplicate creates, gets, lists, patches, deletes, each
 #                with its expected status
-#   4. verify    list the project through the API: versions = before +
+#   4. fresh     the README's promise: a change reaches checks within the
+#                cache's TTL. The seeded inactive version is activated, and
+#                the check must find it within CHECK_CACHE_TTL_SECONDS
+#                (LOADTEST_CHECK_TTL_SECONDS, default 10) plus 2 s
+#   5. verify    list the project through the API: versions = before +
 #                seeded + 201s - 204s, exactly the ids created and not
 #                deleted, no identity twice; zero 5xx in every phase
 #
@@ -38,6 +45,8 @@ export DEMO_ENV="$state/demo.env"
 checks="${LOADTEST_CHECKS:-6000}"
 manage="${LOADTEST_MANAGE:-600}"
 max_seconds="${LOADTEST_MAX_SECONDS:-300}"
+# The functions of the stack inherit it (infra/scripts/run.sh).
+export CHECK_CACHE_TTL_SECONDS="${LOADTEST_CHECK_TTL_SECONDS:-10}"
 check_threads=2 check_connections=8
 manage_threads=4 # one connection each: see infra/load/manage.lua
 url="http://127.0.0.1:$API_PORT"
@@ -46,8 +55,8 @@ stack_log="$out/stack.log"
 # shellcheck source=SCRIPTDIR/stack.sh
 . "$scripts/stack.sh"
 
-for n in "$checks" "$manage" "$max_seconds"; do
-  [[ "$n" =~ ^[0-9]+$ ]] || die "counts and LOADTEST_MAX_SECONDS must be numbers, got: $n"
+for n in "$checks" "$manage" "$max_seconds" "$CHECK_CACHE_TTL_SECONDS"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "counts, LOADTEST_MAX_SECONDS and LOADTEST_CHECK_TTL_SECONDS must be numbers, got: $n"
 done
 ((checks >= check_threads && manage >= manage_threads)) || die "too few requests"
 
@@ -68,9 +77,8 @@ versions_serve() { [[ "$(stack_status -H "Authorization: Bearer $APP_UPGRADE_REA
 . "$DEMO_ENV"
 [[ "$APP_UPGRADE_URL" == "$url" ]] || die "$DEMO_ENV points at $APP_UPGRADE_URL, not $url"
 collection="$url/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions?teamId=$APP_UPGRADE_TEAM_ID"
-stack_wait "the check function" check_serves
+# The check function is started after the seed (below), not now.
 stack_wait "the versions function" versions_serve
-say "the stack serves $url"
 
 # --- 1. seed -----------------------------------------------------------------
 # Everything in the project now (a reused emulator may hold versions).
@@ -116,6 +124,8 @@ seeded_ids=(
 for id in "${seeded_ids[@]}"; do [[ -n "$id" ]] || die "seeding failed"; done
 printf '%s\n' "${seeded_ids[@]}" >"$out/seeded.txt"
 say "seeded ${#seeded_ids[@]} versions"
+stack_wait "the check function" check_serves
+say "the stack serves $url"
 
 # --- 2 and 3: wrk --------------------------------------------------------------
 export LOAD_DIR="$load" LOAD_SEEDED_ID="${seeded_ids[0]}"
@@ -144,7 +154,33 @@ run_wrk() {
 run_wrk checks "$load/check.lua" "$check_threads" "$check_connections" "$checks"
 run_wrk manage "$load/manage.lua" "$manage_threads" "$manage_threads" "$manage"
 
-# --- 4. verify -----------------------------------------------------------------
+# --- 4. fresh ------------------------------------------------------------------
+# The seeded inactive 3.0.0 (android), which every check so far answered
+# `found: false`, is activated; the check must find it within the TTL.
+inactive_id="${seeded_ids[4]}"
+inactive_check="$url/api/v1/versions/check?app_name=Load+App&app_version=3.0.0&platform=android&environment=production"
+found() {
+  curl -sS --max-time 10 -H "x-api-key: $APP_UPGRADE_API_KEY" "$inactive_check" |
+    python3 -c 'import json, sys; print(str(json.load(sys.stdin)["found"]).lower())'
+}
+[[ "$(found)" == false ]] || die "fresh: the inactive version was found before it was activated"
+item="$url/api/v1/projects/$APP_UPGRADE_PROJECT_ID/versions/$inactive_id?teamId=$APP_UPGRADE_TEAM_ID"
+# A PATCH carries the identity and forceUpgrade; omitted fields are kept.
+status="$(stack_status -X PATCH "$item" -H "Authorization: Bearer $APP_UPGRADE_TOKEN" \
+  -H 'Content-Type: application/json' \
+  -d '{'"$common"', "appVersion": "3.0.0", "platform": "android", "forceUpgrade": true, "active": true}')"
+[[ "$status" == 200 ]] || die "fresh: activating the seeded inactive version answered $status"
+changed=$SECONDS bound=$((CHECK_CACHE_TTL_SECONDS + 2))
+until [[ "$(found)" == true ]]; do
+  ((SECONDS - changed <= bound)) ||
+    die "fresh: the activated version was not found within ${bound} s (CHECK_CACHE_TTL_SECONDS=$CHECK_CACHE_TTL_SECONDS + 2)"
+  sleep 0.25
+done
+fresh_seconds=$((SECONDS - changed))
+say "fresh: the change reached the check after ~${fresh_seconds} s (TTL ${CHECK_CACHE_TTL_SECONDS} s)"
+printf '{"seconds": %s, "bound": %s, "ttl": %s}\n' "$fresh_seconds" "$bound" "$CHECK_CACHE_TTL_SECONDS" >"$out/fresh.json"
+
+# --- 5. verify -----------------------------------------------------------------
 list_ids >"$out/after.json"
 python3 - "$out" "$checks" "$manage" "$manage_threads" <<'PY'
 import glob, json, sys
@@ -231,7 +267,7 @@ identity = lambda v: (v["appName"], v["appVersion"], v["platform"], v["environme
 identities = [identity(v) for v in after]
 if len(set(identities)) != len(identities):
     failures.append("an identity is stored twice")
-json.dump({"checks": checks, "manage": manage, "stored": len(after),
+json.dump({"checks": checks, "manage": manage, "fresh": load("fresh.json"), "stored": len(after),
            "expected": expected_count, "failures": failures},
           open(f"{out}/summary.json", "w"), indent=2)
 if failures:

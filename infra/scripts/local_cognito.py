@@ -10,6 +10,10 @@ InitiateAuth are routed by their X-Amz-Target; JWKS at
   local_cognito.py jwks URL POOL_ID  the pool's JSON Web Key Set
   local_cognito.py signin URL CLIENT an access token for APP_UPGRADE_USERNAME /
                                      APP_UPGRADE_PASSWORD (the page's flow)
+  local_cognito.py user URL POOL_ID CLIENT EMAIL
+                                     a second account with that verified email
+                                     (made if missing, new password each time);
+                                     prints its access token (make contract)
 
 The browser test (tests/browser/tokens_page.py) imports it for a second pool.
 
@@ -124,6 +128,29 @@ def main(cmd, url, *args):
                 "USERNAME": os.environ["APP_UPGRADE_USERNAME"],
                 "PASSWORD": os.environ["APP_UPGRADE_PASSWORD"],
             },
+        )
+        print(result["AuthenticationResult"]["AccessToken"])
+        return 0
+    if cmd == "user" and len(args) == 3:
+        pool, app, email = args
+        try:
+            idp.admin_get_user(UserPoolId=pool, Username=email)
+        except idp.exceptions.UserNotFoundException:
+            idp.admin_create_user(
+                UserPoolId=pool,
+                Username=email,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )
+        secret = password()
+        idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=secret, Permanent=True)
+        result = idp.initiate_auth(
+            ClientId=app,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": secret},
         )
         print(result["AuthenticationResult"]["AccessToken"])
         return 0

@@ -31,8 +31,8 @@ features=tokens/local-jwt,teams/local-jwt
 cargo build --bins -p check -p versions -p tokens -p teams -p aau-admin --features "$features"
 API_PORT="$api_port" "$scripts/seed.sh"
 
-# The page's sign-in (the emulator's Cognito) and the JWT check's issuer,
-# audience and keys, for the tokens function.
+# The page's sign-in (the emulator's Cognito), and the account sessions' issuer,
+# audience and key set (shared/src/auth/jwt.rs) for every function.
 demo_env="${DEMO_ENV:-$root/.local/demo.env}"
 # One variable of the seed's credentials file (the rest stay out of the functions' environment).
 demo_var() { (. "$demo_env" && printf '%s' "${!1}"); }
@@ -40,13 +40,13 @@ COGNITO_ENDPOINT="$(demo_var COGNITO_ENDPOINT)"
 COGNITO_CLIENT_ID="$(demo_var COGNITO_CLIENT_ID)"
 ACCOUNT_JWT_ISSUER="$(demo_var COGNITO_ISSUER)"
 ACCOUNT_JWT_AUDIENCE="$COGNITO_CLIENT_ID"
-ACCOUNT_JWKS="$("$root/.venv/bin/python" "$scripts/local_cognito.py" jwks "$COGNITO_ENDPOINT" "$(demo_var COGNITO_USER_POOL_ID)")"
 COGNITO_USER_POOL_ID="$(demo_var COGNITO_USER_POOL_ID)"
+ACCOUNT_JWKS_URL="$COGNITO_ENDPOINT/$COGNITO_USER_POOL_ID/.well-known/jwks.json"
 # What AWS would email (an invitation's temporary password) is written here
 # instead, one file per email: the emulator sends no email.
 LOCAL_OUTBOX="$(dirname "$demo_env")/outbox"
 LOCAL_SIGN_IN_URL="http://127.0.0.1:$api_port/"
-export COGNITO_ENDPOINT COGNITO_CLIENT_ID ACCOUNT_JWT_ISSUER ACCOUNT_JWT_AUDIENCE ACCOUNT_JWKS \
+export COGNITO_ENDPOINT COGNITO_CLIENT_ID ACCOUNT_JWT_ISSUER ACCOUNT_JWT_AUDIENCE ACCOUNT_JWKS_URL \
   COGNITO_USER_POOL_ID LOCAL_OUTBOX LOCAL_SIGN_IN_URL
 
 printf '\nApp Upgrade API: http://127.0.0.1:%s   DynamoDB and Cognito emulator: %s\n' "$api_port" "$AWS_ENDPOINT_URL_DYNAMODB"

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+use crate::auth::AuthError;
 use crate::store::{StoreError, TeamRefusal};
 
 /// Seconds a client should wait before retrying after a 503.
@@ -191,12 +192,14 @@ impl ApiError {
     }
 
     pub fn unavailable() -> Self {
+        Self::unavailable_because("the backing store is unavailable, retry shortly")
+    }
+
+    /// A 503 with `Retry-After`, for what else the request waits on.
+    pub fn unavailable_because(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             retry_after: Some(RETRY_AFTER_SECS),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the backing store is unavailable, retry shortly",
-            )
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
         }
     }
 
@@ -244,6 +247,35 @@ impl From<FieldError> for ApiError {
     }
 }
 
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthorized(message) => Self::unauthorized(message),
+            AuthError::Forbidden(message) => Self::forbidden(message),
+            AuthError::Store(err) => err.into(),
+            AuthError::Unavailable(message) => Self::unavailable_because(message),
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+impl AuthError {
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        ApiError::from(self.clone()).status()
+    }
+
+    /// The message this error is answered with.
+    pub fn message(&self) -> String {
+        ApiError::from(self.clone()).message().to_owned()
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -253,6 +285,19 @@ impl From<StoreError> for ApiError {
                 Self::unavailable()
             }
             StoreError::Internal(cause) => Self::internal(&cause),
+        }
+    }
+}
+
+impl From<crate::store::accounts::AccountError> for ApiError {
+    fn from(err: crate::store::accounts::AccountError) -> Self {
+        use crate::store::accounts::AccountError;
+        match err {
+            AccountError::EmailRefused => Self::bad_param(
+                "email",
+                "is not an address the sign-in service accepts; check it for typos",
+            ),
+            AccountError::Store(err) => err.into(),
         }
     }
 }
@@ -296,6 +341,17 @@ mod tests {
 
     fn json(err: &ApiError) -> serde_json::Value {
         serde_json::from_slice(&err.body()).expect("valid JSON")
+    }
+
+    #[test]
+    fn an_address_the_user_pool_refuses_is_a_400_about_the_email() {
+        use crate::store::accounts::AccountError;
+        let err = ApiError::from(AccountError::EmailRefused);
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        let v = json(&err);
+        assert_eq!(v["errors"][0]["field"], "email", "{v}");
+        let outage = ApiError::from(AccountError::Store(StoreError::Unavailable("x".into())));
+        assert_eq!(outage.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

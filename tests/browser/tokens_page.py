@@ -126,6 +126,12 @@ class Page:
     def el(self, element_id):
         return self.d.find_element(By.ID, element_id)
 
+    def displayed(self, element_id):
+        """Whether the element is in the page and visible (views replace
+        each other, so a hidden view is usually not in the DOM at all)."""
+        found = self.d.find_elements(By.ID, element_id)
+        return bool(found) and found[0].is_displayed()
+
     def shown(self, element_id):
         return self.wait.until(visible.visibility_of_element_located((By.ID, element_id)))
 
@@ -201,7 +207,7 @@ def journey(page, screenshot):
     step("0. a wrong password: an error, no session")
     page.sign_in(user, password + "x")
     assert page.text_in("sign-in-error", r"Incorrect email or password")
-    assert not page.el("tokens").is_displayed() and not page.el("who").is_displayed()
+    assert not page.displayed("tokens") and not page.displayed("who")
     assert page.el("password").get_attribute("value") == "", "the password field is cleared"
     assert d.switch_to.active_element == page.el("password"), "ready for another try"
     page.assert_nothing_kept(password)
@@ -233,8 +239,8 @@ def journey(page, screenshot):
     assert cells[1] == "versions:read" and cells[2].endswith(secret[-4:]), cells
     assert cells[5] == "Never", cells
     assert page.el("name-error").text == "" and page.el("create-error").text == ""
-    page.el("copy-token").click()
-    assert page.text_in("copy-status", r"Copied|Selected")
+    page.el("new-token-copy").click()
+    assert page.text_in("new-token-copy-status", r"Copied|Selected")
     # The whole page, list included (the token is revoked in step 6).
     Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
     size = d.get_window_size()
@@ -254,7 +260,7 @@ def journey(page, screenshot):
     d.refresh()
     page.shown("sign-in-form")
     page.assert_nothing_kept(secret, password)
-    assert not page.el("new-token").is_displayed()
+    assert not page.displayed("new-token")
 
     step("5. a duplicate name: the API's 409 message next to the form")
     page.sign_in(user, password)
@@ -263,17 +269,17 @@ def journey(page, screenshot):
     page.el("create-button").click()
     conflict = page.text_in("create-error", r"\S")
     assert name in conflict or "already" in conflict, conflict
-    assert not page.el("new-token").is_displayed()
+    assert not page.displayed("new-token")
 
     step("6. revoke with confirmation: the row goes, the token gets 401")
     page.rows()[name].find_element(By.CSS_SELECTOR, "button").click()
-    dialog = page.shown("revoke-dialog")
-    assert name in dialog.text
-    page.el("revoke-cancel").click()
+    dialog = page.shown("confirm-dialog")
+    assert name in dialog.text and "Revoke token?" in dialog.text
+    page.el("confirm-cancel").click()
     assert not dialog.is_displayed() and name in page.rows(), "cancel keeps the token"
     page.rows()[name].find_element(By.CSS_SELECTOR, "button").click()
-    page.shown("revoke-dialog")
-    assert d.switch_to.active_element == page.el("revoke-cancel"), "the safe choice has focus"
+    page.shown("confirm-dialog")
+    assert d.switch_to.active_element == page.el("confirm-cancel"), "the safe choice has focus"
     d.switch_to.active_element.send_keys(Keys.TAB)
     d.switch_to.active_element.send_keys(Keys.ENTER)  # "Revoke token", by keyboard
     page.wait.until(lambda _: name not in page.rows())
@@ -288,13 +294,13 @@ def journey(page, screenshot):
     before = set(page.rows())
     assert before, "the seeded tokens are listed"
     page.shown("revoke-all").click()
-    dialog = page.shown("revoke-all-dialog")
+    dialog = page.shown("confirm-dialog")
     assert "every" in dialog.text
-    page.el("revoke-all-cancel").click()
+    page.el("confirm-cancel").click()
     assert not dialog.is_displayed() and set(page.rows()) == before, "cancel keeps them all"
     page.el("revoke-all").click()
-    page.shown("revoke-all-dialog")
-    assert d.switch_to.active_element == page.el("revoke-all-cancel"), "the safe choice has focus"
+    page.shown("confirm-dialog")
+    assert d.switch_to.active_element == page.el("confirm-cancel"), "the safe choice has focus"
     d.switch_to.active_element.send_keys(Keys.TAB)
     d.switch_to.active_element.send_keys(Keys.ENTER)  # "Revoke all tokens", by keyboard
     page.wait.until(lambda _: not page.rows())
@@ -307,7 +313,7 @@ def journey(page, screenshot):
     page.el("sign-out").click()
     page.shown("sign-in-form")
     assert page.text_in("notice", r"signed out")
-    assert not page.el("tokens").is_displayed() and page.el("token-rows").text == ""
+    assert not page.displayed("tokens") and not page.displayed("token-rows")
     page.assert_nothing_kept(secret, password)
 
     step("7b. an expired session: back to sign-in with a clear message")
@@ -326,7 +332,7 @@ def journey(page, screenshot):
         assert page.text_in("notice", r"session has expired")
     finally:
         d.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
-    assert not page.el("tokens").is_displayed() and page.el("token-rows").text == ""
+    assert not page.displayed("tokens") and not page.displayed("token-rows")
     page.assert_nothing_kept(password)
 
     errors = page.console_errors()

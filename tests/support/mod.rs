@@ -6,6 +6,7 @@
 //! `make test`); tests fail loudly, never skip, when it is missing.
 
 pub mod check;
+pub mod cognito;
 pub mod faults;
 pub mod http;
 pub mod repo;

@@ -13,23 +13,44 @@ const METHODS: [&str; 8] = [
 
 /// Every operation of `openapi.yaml` as `"METHOD /path"`.
 pub fn openapi_routes() -> BTreeSet<String> {
+    openapi_operations().into_keys().collect()
+}
+
+/// The operations of `openapi.yaml` that require the security scheme
+/// `scheme` (e.g. `AccountJwt`), as `"METHOD /path"`.
+pub fn openapi_routes_secured_by(scheme: &str) -> BTreeSet<String> {
+    openapi_operations()
+        .into_iter()
+        .filter(|(_, op)| {
+            op["security"].as_sequence().is_some_and(|requirements| {
+                requirements
+                    .iter()
+                    .any(|r| r.as_mapping().is_some_and(|r| r.contains_key(scheme)))
+            })
+        })
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// `"METHOD /path"` → the operation object.
+fn openapi_operations() -> BTreeMap<String, serde_norway::Value> {
     let text =
         std::fs::read_to_string(format!("{ROOT}/openapi.yaml")).expect("openapi.yaml is readable");
     let spec: serde_norway::Value = serde_norway::from_str(&text).expect("openapi.yaml is YAML");
     assert_eq!(spec["openapi"].as_str(), Some("3.1.0"));
     let paths = spec["paths"].as_mapping().expect("paths");
-    let mut routes = BTreeSet::new();
+    let mut operations = BTreeMap::new();
     for (path, item) in paths {
         let path = path.as_str().expect("a path is a string");
         let item = item.as_mapping().expect("a path item");
-        for key in item.keys() {
+        for (key, operation) in item {
             let key = key.as_str().expect("a path item key is a string");
             if METHODS.contains(&key) {
-                routes.insert(format!("{} {path}", key.to_uppercase()));
+                operations.insert(format!("{} {path}", key.to_uppercase()), operation.clone());
             }
         }
     }
-    routes
+    operations
 }
 
 /// Path → function name, from the `cargo lambda watch` router in the

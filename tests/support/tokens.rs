@@ -71,6 +71,17 @@ pub fn bearer_event(method: &str, path: &str, token: &str) -> lambda_http::Reque
     )
 }
 
+/// `request` as sent from `ip`: API Gateway's `requestContext.http.sourceIp`.
+pub fn from_ip(mut request: lambda_http::Request, ip: &str) -> lambda_http::Request {
+    use lambda_http::request::RequestContext;
+    if let Some(RequestContext::ApiGatewayV2(context)) =
+        request.extensions_mut().get_mut::<RequestContext>()
+    {
+        context.http.source_ip = Some(ip.to_owned());
+    }
+    request
+}
+
 /// A token stored directly, e.g. one that expired long ago.
 pub async fn stored_token(
     store: &DynamoStore,

@@ -1,6 +1,7 @@
 //! An in-memory store for router tests and the warm-path benchmark, with a
 //! switch that makes every call fail as if DynamoDB were unreachable.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -87,6 +88,8 @@ impl CredentialStore for MemoryStore {
         hash: &SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        // Not kept: nothing here lists tokens.
+        _source: Option<IpAddr>,
     ) -> Result<bool, StoreError> {
         self.call()?;
         let mut credentials = lock(&self.0.credentials);

@@ -12,7 +12,7 @@ pub use body::{BODY_LIMIT, CreateToken};
 pub use limits::{DEFAULT_MAX_TOKENS_PER_ACCOUNT, Limits};
 pub use page::{PAGE_ROUTES, PageConfig, page};
 
-use app_upgrade::http::{Route, log_request, no_store, with_fallbacks};
+use app_upgrade::http::{Route, log_request, no_store, token_expiry_header, with_fallbacks};
 use app_upgrade::store::{
     CredentialStore, CredentialWriter, DirectoryStore, ReceiptStore, TokenStore,
 };
@@ -67,7 +67,7 @@ pub fn app_with<S: Store>(store: S, limits: Limits) -> Router {
         .route(revoke.path, revoke.to(routes::revoke_token::<S>))
         .route_layer(middleware::from_fn(log_request));
     // A created token is in a response body exactly once: no cache may keep it.
-    no_store(with_fallbacks(routes))
+    token_expiry_header(no_store(with_fallbacks(routes)))
         .layer(axum::Extension(limits))
         .with_state(store)
 }

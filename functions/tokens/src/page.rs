@@ -1,20 +1,69 @@
-//! The "Account → Access Tokens" page: one HTML document, one script module,
-//! one stylesheet, all compiled in and served on the API's origin, so the
-//! page calls the token API without CORS and loads nothing from elsewhere.
+//! The dashboard: one HTML shell, its script modules and one stylesheet,
+//! all compiled in and served on the API's origin, so the pages call the
+//! API without CORS and load nothing from elsewhere. Every dashboard URL
+//! (`/`, `/teams/…`, `/account/tokens`) answers the same shell; its router
+//! (`page/app.js`) shows the view the URL names.
 //!
-//! The page signs in against Cognito itself (the browser talks to the
+//! The shell signs in against Cognito itself (the browser talks to the
 //! Cognito endpoint; the password never reaches this API) and sends the
-//! access token to the account routes, where API Gateway's authorizer (or,
-//! under `make run`, `app_upgrade::auth::local_jwt`) checks it.
+//! access token to the API, where API Gateway's authorizer (or, under
+//! `make run`, `app_upgrade::auth::local_jwt`) verifies it.
 
 use app_upgrade::http::Route;
 use axum::Router;
+use axum::extract::Path;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-const HTML: &str = include_str!("../page/tokens.html");
-const SCRIPT: &str = include_str!("../page/tokens.js");
-const STYLE: &str = include_str!("../page/tokens.css");
+const HTML: &str = include_str!("../page/index.html");
+
+/// The shell's assets, served at `/app/{file}`: (file, content type, body).
+/// The first is the entry module; every other module is preloaded by the
+/// shell, so the browser fetches them all at once instead of one import
+/// level at a time.
+const ASSETS: [(&str, &str, &str); 14] = [
+    ("app.js", JS, include_str!("../page/app.js")),
+    ("app.css", CSS, include_str!("../page/app.css")),
+    ("api.js", JS, include_str!("../page/api.js")),
+    ("ui.js", JS, include_str!("../page/ui.js")),
+    (
+        "version-form.js",
+        JS,
+        include_str!("../page/version-form.js"),
+    ),
+    ("view-signin.js", JS, include_str!("../page/view-signin.js")),
+    ("view-teams.js", JS, include_str!("../page/view-teams.js")),
+    (
+        "view-projects.js",
+        JS,
+        include_str!("../page/view-projects.js"),
+    ),
+    (
+        "view-project.js",
+        JS,
+        include_str!("../page/view-project.js"),
+    ),
+    (
+        "view-version.js",
+        JS,
+        include_str!("../page/view-version.js"),
+    ),
+    (
+        "view-members.js",
+        JS,
+        include_str!("../page/view-members.js"),
+    ),
+    ("view-tokens.js", JS, include_str!("../page/view-tokens.js")),
+    (
+        "view-activity.js",
+        JS,
+        include_str!("../page/view-activity.js"),
+    ),
+    ("icon.svg", SVG, include_str!("../page/icon.svg")),
+];
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const SVG: &str = "image/svg+xml";
 
 /// Where the page signs in: a Cognito user pool's public app client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +74,9 @@ pub struct PageConfig {
     /// Its origin, the one place besides this API the page may connect to.
     origin: String,
     client_id: String,
+    /// Whether the pool lets people sign up themselves (its
+    /// `AllowAdminCreateUserOnly` is false): the page then offers sign-up.
+    sign_up: bool,
 }
 
 impl PageConfig {
@@ -47,53 +99,91 @@ impl PageConfig {
             origin: endpoint[..endpoint.len() - rest.len() + host.len()].to_owned(),
             endpoint: endpoint.to_owned(),
             client_id: client_id.to_owned(),
+            sign_up: false,
         })
+    }
+
+    /// The page offers sign-up (only where the pool allows it).
+    #[must_use]
+    pub fn with_sign_up(self, sign_up: bool) -> Self {
+        Self { sign_up, ..self }
     }
 
     /// `COGNITO_ENDPOINT` and `COGNITO_CLIENT_ID`; neither set means this
     /// deployment signs in elsewhere (an external OIDC issuer) and the page
-    /// says so.
+    /// says so. `COGNITO_SIGN_UP=true`: the pool allows self sign-up.
     pub fn from_env() -> Result<Option<Self>, String> {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let sign_up = match var("COGNITO_SIGN_UP").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(format!(
+                    "COGNITO_SIGN_UP must be true or false, not {other:?}"
+                ));
+            }
+        };
         match (var("COGNITO_ENDPOINT"), var("COGNITO_CLIENT_ID")) {
             (None, None) => Ok(None),
-            (Some(endpoint), Some(client_id)) => Self::parse(&endpoint, &client_id).map(Some),
+            (Some(endpoint), Some(client_id)) => {
+                Self::parse(&endpoint, &client_id).map(|c| Some(c.with_sign_up(sign_up)))
+            }
             _ => Err("set both COGNITO_ENDPOINT and COGNITO_CLIENT_ID, or neither".into()),
         }
     }
 }
 
-/// The page and its two assets, in the order `page` destructures them.
-pub const PAGE_ROUTES: [Route; 3] = [
+/// Every dashboard URL (each answers the shell), then the assets' route, in
+/// the order `page` destructures them.
+pub const PAGE_ROUTES: [Route; 10] = [
+    Route::get("/"),
+    Route::get("/teams"),
+    Route::get("/teams/{teamId}"),
+    Route::get("/teams/{teamId}/projects"),
+    Route::get("/teams/{teamId}/projects/{projectId}"),
+    Route::get("/teams/{teamId}/projects/{projectId}/versions/{versionId}"),
+    Route::get("/teams/{teamId}/members"),
+    Route::get("/teams/{teamId}/activity"),
     Route::get("/account/tokens"),
-    Route::get("/account/tokens.js"),
-    Route::get("/account/tokens.css"),
+    Route::get("/app/{file}"),
 ];
 
-/// `GET /account/tokens` and its two assets.
+/// The dashboard's documents and assets.
 pub fn page(config: Option<PageConfig>) -> Router {
     let html = render(config.as_ref());
     let csp = content_security_policy(config.as_ref());
-    let [document, script, style] = PAGE_ROUTES;
-    Router::new()
-        .route(
+    let [documents @ .., assets] = PAGE_ROUTES;
+    let mut router = Router::new();
+    for document in documents {
+        let (html, csp) = (html.clone(), csp.clone());
+        router = router.route(
             document.path,
             document.to(move || async move { asset("text/html; charset=utf-8", html, Some(csp)) }),
-        )
-        .route(
-            script.path,
-            script.to(|| async { asset("text/javascript; charset=utf-8", SCRIPT.into(), None) }),
-        )
-        .route(
-            style.path,
-            style.to(|| async { asset("text/css; charset=utf-8", STYLE.into(), None) }),
-        )
+        );
+    }
+    router.route(assets.path, assets.to(serve_asset))
+}
+
+async fn serve_asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, ..)| *name == file) {
+        Some((_, content_type, body)) => asset(content_type, (*body).to_owned(), None),
+        None => app_upgrade::ApiError::not_found("no such file").into_response(),
+    }
 }
 
 fn render(config: Option<&PageConfig>) -> String {
     let (endpoint, client_id) = config.map_or(("", ""), |c| (&c.endpoint, &c.client_id));
+    let sign_up = config.is_some_and(|c| c.sign_up);
+    let preload: Vec<String> = ASSETS
+        .iter()
+        .skip(1)
+        .filter(|(name, ..)| name.ends_with(".js"))
+        .map(|(name, ..)| format!(r#"<link rel="modulepreload" href="/app/{name}">"#))
+        .collect();
     HTML.replace("{{cognito_endpoint}}", endpoint)
         .replace("{{cognito_client_id}}", client_id)
+        .replace("{{sign_up}}", if sign_up { "true" } else { "false" })
+        .replace("{{modulepreload}}", &preload.join("\n"))
 }
 
 /// Scripts and styles from this origin only (nothing inline), connections
@@ -109,18 +199,20 @@ fn content_security_policy(config: Option<&PageConfig>) -> String {
     )
 }
 
-fn asset(content_type: &'static str, body: String, csp: Option<String>) -> Response {
+fn asset(content_type: &str, body: String, csp: Option<String>) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
-    let fixed: [(HeaderName, &'static str); 4] = [
-        (header::CONTENT_TYPE, content_type),
+    let fixed: [(HeaderName, &'static str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        // A new token is only ever in the DOM: nothing may be cached.
+        // A new token or API key is only ever in the DOM: nothing may be cached.
         (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
     }
     if let Some(csp) = csp.and_then(|csp| HeaderValue::from_str(&csp).ok()) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -138,12 +230,15 @@ mod tests {
         PageConfig::parse("https://cognito-idp.eu-west-1.amazonaws.com/", "abc123").expect("valid")
     }
 
-    async fn get(config: Option<PageConfig>, path: &str) -> (http::HeaderMap, String) {
+    async fn answer(
+        config: Option<PageConfig>,
+        path: &str,
+    ) -> (StatusCode, http::HeaderMap, String) {
         let request = http::Request::get(path)
             .body(axum::body::Body::empty())
             .expect("a request");
         let response = page(config).oneshot(request).await.expect("infallible");
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let status = response.status();
         let headers = response.headers().clone();
         let body = response
             .into_body()
@@ -151,7 +246,17 @@ mod tests {
             .await
             .expect("a body")
             .to_bytes();
-        (headers, String::from_utf8(body.to_vec()).expect("utf-8"))
+        (
+            status,
+            headers,
+            String::from_utf8(body.to_vec()).expect("utf-8"),
+        )
+    }
+
+    async fn get(config: Option<PageConfig>, path: &str) -> (http::HeaderMap, String) {
+        let (status, headers, body) = answer(config, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        (headers, body)
     }
 
     #[test]
@@ -177,24 +282,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_page_carries_its_config_and_strict_headers() {
-        let (headers, html) = get(Some(config()), "/account/tokens").await;
-        assert!(html.contains(r#"content="https://cognito-idp.eu-west-1.amazonaws.com/""#));
-        assert!(html.contains(r#"content="abc123""#));
-        assert!(!html.contains("{{"), "every placeholder filled");
-        let csp = headers[header::CONTENT_SECURITY_POLICY]
-            .to_str()
-            .expect("ascii");
-        assert!(csp.contains("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com;"));
-        assert!(csp.contains("frame-ancestors 'none'"));
-        assert!(csp.contains("script-src 'self';") && csp.contains("style-src 'self';"));
-        assert!(!csp.contains("unsafe"));
-        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
-        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-        // No inline script or style for the CSP to block.
-        assert!(!html.contains("<script>") && !html.contains("style="));
-        assert!(html.contains(r#"<script type="module" src="/account/tokens.js">"#));
+    async fn every_dashboard_url_is_the_shell_with_its_config_and_strict_headers() {
+        for path in [
+            "/",
+            "/teams",
+            "/teams/t_1",
+            "/teams/t_1/projects",
+            "/teams/t_1/projects/prj_1",
+            "/teams/t_1/projects/prj_1/versions/01J",
+            "/teams/t_1/members",
+            "/teams/t_1/activity",
+            "/account/tokens",
+        ] {
+            let (headers, html) = get(Some(config()), path).await;
+            assert!(html.contains(r#"content="https://cognito-idp.eu-west-1.amazonaws.com/""#));
+            assert!(html.contains(r#"content="abc123""#));
+            assert!(html.contains(r#"name="aau-sign-up" content="false""#));
+            assert!(!html.contains("{{"), "every placeholder filled");
+            let csp = headers[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .expect("ascii");
+            assert!(
+                csp.contains("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com;")
+            );
+            assert!(csp.contains("frame-ancestors 'none'"));
+            assert!(csp.contains("script-src 'self';") && csp.contains("style-src 'self';"));
+            assert!(!csp.contains("unsafe"));
+            assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+            // No inline script or style for the CSP to block.
+            assert!(!html.contains("<script>") && !html.contains("style="));
+            assert!(html.contains(r#"<script type="module" src="/app/app.js">"#));
+            assert!(html.contains(r#"<link rel="modulepreload" href="/app/view-project.js">"#));
+        }
+    }
+
+    #[tokio::test]
+    async fn sign_up_is_offered_only_when_configured() {
+        let (_, html) = get(Some(config().with_sign_up(true)), "/").await;
+        assert!(html.contains(r#"name="aau-sign-up" content="true""#));
     }
 
     #[tokio::test]
@@ -208,17 +335,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn assets_have_their_types() {
-        let (headers, js) = get(None, "/account/tokens.js").await;
+    async fn assets_have_their_types_and_every_import_is_served() {
+        let (headers, js) = get(None, "/app/api.js").await;
         assert!(
             headers[header::CONTENT_TYPE]
                 .to_str()
                 .is_ok_and(|t| t.starts_with("text/javascript"))
         );
         assert!(js.contains("InitiateAuth"));
-        let (headers, css) = get(None, "/account/tokens.css").await;
+        let (headers, css) = get(None, "/app/app.css").await;
         assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
         assert!(!css.is_empty());
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        // Each module's imports name a served file (a typo would be a
+        // blank page, not a compile error).
+        for (name, content_type, body) in ASSETS {
+            if content_type != JS {
+                continue;
+            }
+            for (_, rest) in body
+                .match_indices("from \"./")
+                .map(|(i, _)| body.split_at(i + 8))
+            {
+                let target = rest.split_once('"').map_or(rest, |(file, _)| file);
+                assert!(
+                    ASSETS.iter().any(|(served, ..)| *served == target),
+                    "{name} imports {target}, which is not served"
+                );
+            }
+            // Data goes in as text, never as markup.
+            for markup in [
+                ".innerHTML",
+                ".outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+            ] {
+                assert!(!body.contains(markup), "{name} uses {markup}");
+            }
+        }
+        let (status, _, body) = answer(None, "/app/nothing.js").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains(r#""code":404"#), "{body}");
     }
 }

@@ -1,7 +1,11 @@
 //! The handlers: extract → domain → store → response.
 
+use std::net::IpAddr;
+
 use app_upgrade::ApiError;
-use app_upgrade::auth::{authenticate_request, bearer_token};
+use app_upgrade::auth::{
+    TokenExpiry, authenticate_with_context, bearer_token, screen_pat, source_ip,
+};
 use app_upgrade::domain::{
     Answer, IssuedPat, PatRecord, ReceiptScope, Scopes, Timestamp, TokenId, UserId, issue_pat,
     reissue_pat,
@@ -12,7 +16,7 @@ use app_upgrade::store::TokenSummary;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::{Extensions, HeaderMap, StatusCode};
 use serde::Serialize;
 
 use crate::Store;
@@ -31,6 +35,9 @@ struct TokenView {
     created_at: Timestamp,
     expires_at: Timestamp,
     last_used_at: Option<Timestamp>,
+    last_used_ip: Option<IpAddr>,
+    last_replay_at: Option<Timestamp>,
+    last_replay_ip: Option<IpAddr>,
     hint: String,
 }
 
@@ -43,6 +50,9 @@ impl From<TokenSummary> for TokenView {
             created_at: t.created_at,
             expires_at: t.expires_at,
             last_used_at: t.last_used_at,
+            last_used_ip: t.last_used_ip,
+            last_replay_at: t.last_replay_at,
+            last_replay_ip: t.last_replay_ip,
             hint: t.hint,
         }
     }
@@ -199,27 +209,39 @@ pub async fn revoke_all_tokens<S: Store>(
 /// authentication, which no longer accepts the old token once it is rotated.
 /// Only until the new token is first used: from then on the old token is
 /// worth nothing, and a retry is authenticated (and refused) like any other
-/// use of it.
+/// use of it. Every replay is recorded for the owner (see [`replay::spent`]).
+/// The key is the caller's to keep secret: whoever holds the old token and
+/// the key gets the new token as a replay, so `aau` and the docs derive it
+/// from a second CI secret, never from a public run id alone.
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
     key: Result<IdempotencyHeader, ApiError>,
     headers: HeaderMap,
+    extensions: Extensions,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
-    // A caller without a well-formed token hears nothing about its key.
+    // A caller without a well-formed token hears nothing about its key, and
+    // one whose token was just found to be nobody's costs no read, not even
+    // of a receipt: forged tokens cost here what they cost elsewhere.
     let old = bearer_token(&headers)?;
+    screen_pat(&store, &old, now)?;
+    let asker = replay::Asker {
+        now,
+        source: source_ip(&extensions),
+        expiry: extensions.get::<TokenExpiry>().cloned(),
+    };
     let once = key?
         .once(ReceiptScope::Rotation(old.hash()), b"", now)
         .map(|once| once.sealed_for(old));
-    let spent = |answer: &Answer| replay::spent(&store, answer);
+    let spent = |answer: &Answer| replay::spent(&store, answer, asker.clone());
     idempotent_unless(&store, once.as_ref(), spent, || async {
-        let principal = authenticate_request(&store, &headers, now).await?;
+        let principal = authenticate_with_context(&store, &headers, &extensions, now).await?;
         let old = &principal.token;
         let pat = reissue_pat(old, now).map_err(no_randomness)?;
         let answer = issued_answer(&pat)?;
         let receipt = Once::receipt_for(once.as_ref(), &answer)?;
         store
-            .rotate_token(&principal.hash, old, &pat, receipt.as_ref())
+            .rotate_token(&principal.hash, old, &pat, receipt.as_ref(), asker.source)
             .await?;
         tracing::info!(token_id = %old.token_id, "token rotated");
         Ok(answer)

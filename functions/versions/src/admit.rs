@@ -2,19 +2,25 @@
 //! parameterized by the route's scope, in this order:
 //!
 //! 1. `Authorization: Bearer aau_…` → a live token (401; a malformed or
-//!    mistyped token is rejected before any read). Unauthenticated callers
-//!    learn nothing else, not even that `teamId` is missing.
+//!    mistyped token is rejected before any read), or any other bearer → a
+//!    verified account session when the function has [`Sessions`] (401).
+//!    Unauthenticated callers learn nothing else, not even that `teamId` is
+//!    missing.
 //! 2. The route's scope (403), before anything about the project is looked
 //!    at: a read-only token gets 403 on a write even for an unknown project.
+//!    A session has a member's rights: every scope.
 //! 3. `teamId` present (400).
-//! 4. The ids parse and the token's owner is a member of `teamId`, which
-//!    owns the project (one `BatchGetItem`); otherwise 404, never 403, so
-//!    another team's ids look exactly like ids that do not exist.
+//! 4. The ids parse and the caller's account is a member of `teamId`, which
+//!    owns the project (one strongly consistent `BatchGetItem`); otherwise
+//!    404, never 403, so another team's ids look exactly like ids that do
+//!    not exist.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use app_upgrade::ApiError;
-use app_upgrade::auth::authenticate_request;
+use app_upgrade::auth::jwt::JwtVerifier;
+use app_upgrade::auth::{Caller, authenticate_caller};
 use app_upgrade::domain::activity::Actor;
 use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, UserId, VersionId};
 use app_upgrade::store::{CredentialStore, DirectoryStore};
@@ -41,9 +47,15 @@ impl RouteScope for Write {
     const SCOPE: Scope = Scope::VersionsWrite;
 }
 
+/// The account-session verifier, as a request extension: without it the
+/// routes take PATs only.
+#[derive(Debug, Clone)]
+pub struct Sessions(pub Arc<JwtVerifier>);
+
 /// A caller admitted to a project: `/projects/{projectId}/versions`.
 pub struct ProjectAccess<Sc> {
-    /// The token's owner: whose `Idempotency-Key`s the request's is.
+    /// The caller's account (the token's owner, or the session's): whose
+    /// `Idempotency-Key`s the request's is.
     pub owner: UserId,
     /// Who the activity event of a write names.
     pub actor: Actor,
@@ -86,8 +98,16 @@ async fn admit<S>(parts: &mut Parts, store: &S, scope: Scope) -> Result<Admitted
 where
     S: CredentialStore + DirectoryStore + Sync,
 {
-    let principal = authenticate_request(store, &parts.headers, Timestamp::now()).await?;
-    principal.require(scope)?;
+    let sessions = parts.extensions.get::<Sessions>().map(|s| &*s.0);
+    let caller = authenticate_caller(
+        store,
+        sessions,
+        &parts.headers,
+        &parts.extensions,
+        Timestamp::now(),
+    )
+    .await?;
+    caller.require(scope)?;
 
     let query = Query::parse(parts.uri.query());
     let team = match query.get("teamId")? {
@@ -113,15 +133,18 @@ where
     let project = project.ok_or_else(project_not_found)?;
 
     if !store
-        .access(&team, principal.owner(), &project)
+        .access(&team, caller.account(), &project)
         .await?
         .allowed()
     {
         return Err(project_not_found());
     }
     Ok(Admitted {
-        actor: Actor::pat(&principal.token),
-        owner: principal.token.owner,
+        actor: match &caller {
+            Caller::Pat(principal) => Actor::pat(&principal.token),
+            Caller::Session(account) => Actor::session(account.user.clone(), None),
+        },
+        owner: caller.account().clone(),
         team,
         project,
         version,

@@ -1,12 +1,13 @@
-//! The `versions` function: version management behind scoped PATs,
-//! `/api/v1/projects/{projectId}/versions…`.
+//! The `versions` function: version management behind scoped PATs or an
+//! account session, `/api/v1/projects/{projectId}/versions…`.
 //!
 //! Every handler is admission (an extractor doing auth, scope, `teamId` and
 //! access, see [`admit`]), then parse, domain, store, one response. Errors
 //! are [`ApiError`]s all the way. Every answer carries
-//! `Cache-Control: no-store`: it is per-token and may change at once.
+//! `Cache-Control: no-store`: it is per-caller and may change at once; every
+//! answer after a PAT is identified carries `Aau-Token-Expires-At`.
 //! Writes honour `Idempotency-Key` ([`idempotent`]): the key belongs to the
-//! token's owner.
+//! caller's account (the token's owner, or the session's).
 
 pub mod admit;
 pub mod body;
@@ -14,24 +15,27 @@ pub mod history;
 pub mod listing;
 pub mod query;
 
+use std::sync::Arc;
+
 use app_upgrade::ApiError;
+use app_upgrade::auth::jwt::JwtVerifier;
 use app_upgrade::domain::activity::Provenance;
 use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, UserId, VersionRecord};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{
     IdempotencyHeader, JsonBody, Once, RequestOrigin, Route, idempotent, json, no_store,
-    with_fallbacks,
+    token_expiry_header, with_fallbacks,
 };
 use app_upgrade::store::versions::next_revision;
 use app_upgrade::store::{
     ActivityStore, CredentialStore, DirectoryStore, ReceiptStore, VersionStore,
 };
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
+use axum::{Extension, Router};
 use http::StatusCode;
 
-use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
+use crate::admit::{ProjectAccess, Read, Sessions, VersionAccess, Write, version_not_found};
 use crate::body::{Intent, VersionFields};
 use crate::listing::ListParams;
 
@@ -71,7 +75,13 @@ pub const ROUTES: [Route; 8] = [
     Route::post(RESTORE_PATH),
 ];
 
-/// The function's whole HTTP surface.
+/// The function's whole HTTP surface, taking account sessions that
+/// `sessions` verifies as well as PATs.
+pub fn app_with_sessions<S: Store>(store: S, sessions: Arc<JwtVerifier>) -> Router {
+    app(store).layer(Extension(Sessions(sessions)))
+}
+
+/// The function's whole HTTP surface, PATs only.
 pub fn app<S: Store>(store: S) -> Router {
     let [
         list,
@@ -92,7 +102,7 @@ pub fn app<S: Store>(store: S) -> Router {
         .route(activity.path, activity.to(history::project_activity::<S>))
         .route(revisions.path, revisions.to(history::version_history::<S>))
         .route(restore.path, restore.to(history::restore_version::<S>));
-    no_store(with_fallbacks(routes)).with_state(store)
+    token_expiry_header(no_store(with_fallbacks(routes))).with_state(store)
 }
 
 async fn list_versions<S: Store>(
@@ -100,8 +110,8 @@ async fn list_versions<S: Store>(
     access: ProjectAccess<Read>,
 ) -> Result<Response, ApiError> {
     let params = ListParams::parse(&access.query)?;
-    let records = store.list_versions(&access.project).await?;
-    Ok(json(StatusCode::OK, &listing::page(records, &params)))
+    let page = listing::list(&store, &access.project, &params).await?;
+    Ok(json(StatusCode::OK, &page))
 }
 
 async fn get_version<S: Store>(
@@ -112,8 +122,8 @@ async fn get_version<S: Store>(
     Ok(json(StatusCode::OK, &record))
 }
 
-/// A version write's `Idempotency-Key`, if any: keys belong to the token's
-/// owner.
+/// A version write's `Idempotency-Key`, if any: keys belong to the caller's
+/// account.
 pub(crate) fn keyed(
     header: &IdempotencyHeader,
     owner: &UserId,

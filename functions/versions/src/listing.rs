@@ -1,15 +1,22 @@
 //! Listing: `page`, `limit`, `sortBy`, `name`, `forceUpgrade`, `active`
-//! over a project's records, in memory.
+//! over a project's versions.
 //!
-//! DynamoDB cannot sort by version order, filter by substring or count, so
-//! the store returns the whole partition (one paginated `Query`) and the
-//! page is cut here. Only the records up to the requested page are ordered
-//! (a selection, then a sort of that prefix), so a 10,000-version project
-//! costs little beyond reading it.
+//! The default order (`createdAt:desc`, no filter) is the store's own: one
+//! read of the project's count and its newest versions as far as the page,
+//! whatever the project's size. DynamoDB cannot sort by version order,
+//! filter by substring or count matches, so any other list reads every
+//! version's [`VersionSummary`] (a fraction of each record), filters and
+//! orders those here, and then reads only the page's records. Only the
+//! summaries up to the requested page are ordered (a selection, then a sort
+//! of that prefix).
 
 use std::cmp::Ordering;
 
-use app_upgrade::domain::VersionRecord;
+use app_upgrade::domain::record::AppVersion;
+use app_upgrade::domain::{
+    AppName, Environment, Platform, ProjectId, Timestamp, VersionId, VersionRecord,
+};
+use app_upgrade::store::{NewestPage, StoreError, VersionStore, VersionSummary};
 use app_upgrade::{ApiError, FieldErrors};
 use serde::Serialize;
 
@@ -45,7 +52,8 @@ impl SortField {
             .map(|(_, field)| *field)
     }
 
-    fn compare(self, a: &VersionRecord, b: &VersionRecord) -> Ordering {
+    fn compare(self, a: &impl Listed, b: &impl Listed) -> Ordering {
+        let (a, b) = (a.fields(), b.fields());
         match self {
             Self::CreatedAt => a.created_at.cmp(&b.created_at),
             Self::UpdatedAt => a.updated_at.cmp(&b.updated_at),
@@ -65,11 +73,51 @@ impl SortField {
                 .sort_key()
                 .cmp(&b.app_version.rule().sort_key())
                 .then_with(|| a.app_version.as_str().cmp(b.app_version.as_str())),
-            Self::Platform => a.platform.cmp(&b.platform),
-            Self::Environment => a.environment.cmp(&b.environment),
+            Self::Platform => a.platform.cmp(b.platform),
+            Self::Environment => a.environment.cmp(b.environment),
         }
     }
 }
+
+/// What listing reads of a version, borrowed from a record or a summary.
+pub struct Fields<'a> {
+    id: &'a VersionId,
+    app_name: &'a AppName,
+    app_version: &'a AppVersion,
+    platform: &'a Platform,
+    environment: &'a Environment,
+    force_upgrade: bool,
+    active: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+/// A version as listing filters and orders it.
+pub trait Listed {
+    fn fields(&self) -> Fields<'_>;
+}
+
+macro_rules! listed {
+    ($type:ty) => {
+        impl Listed for $type {
+            fn fields(&self) -> Fields<'_> {
+                Fields {
+                    id: &self.id,
+                    app_name: &self.app_name,
+                    app_version: &self.app_version,
+                    platform: &self.platform,
+                    environment: &self.environment,
+                    force_upgrade: self.force_upgrade,
+                    active: self.active,
+                    created_at: self.created_at,
+                    updated_at: self.updated_at,
+                }
+            }
+        }
+    };
+}
+listed!(VersionRecord);
+listed!(VersionSummary);
 
 /// One `field:direction` of `sortBy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +173,24 @@ impl ListParams {
         errors.finish(Some(params))
     }
 
-    fn keeps(&self, record: &VersionRecord) -> bool {
+    /// The store's own order, unfiltered: `createdAt:desc` alone.
+    fn newest_first(&self) -> bool {
+        self.name.is_none()
+            && self.force_upgrade.is_none()
+            && self.active.is_none()
+            && self.sort
+                == [SortKey {
+                    field: SortField::CreatedAt,
+                    descending: true,
+                }]
+    }
+
+    fn skip(&self) -> u64 {
+        self.page.saturating_sub(1).saturating_mul(self.limit)
+    }
+
+    fn keeps(&self, record: &impl Listed) -> bool {
+        let record = record.fields();
         self.force_upgrade.is_none_or(|f| record.force_upgrade == f)
             && self.active.is_none_or(|a| record.active == a)
             && self
@@ -136,7 +201,7 @@ impl ListParams {
 
     /// By each sort key in turn, then by id so equal keys still come back
     /// in one order on every request.
-    fn compare(&self, a: &VersionRecord, b: &VersionRecord) -> Ordering {
+    fn compare(&self, a: &impl Listed, b: &impl Listed) -> Ordering {
         self.sort
             .iter()
             .map(|key| {
@@ -148,7 +213,7 @@ impl ListParams {
                 }
             })
             .find(|o| o.is_ne())
-            .unwrap_or_else(|| a.id.cmp(&b.id))
+            .unwrap_or_else(|| a.fields().id.cmp(b.fields().id))
     }
 }
 
@@ -221,20 +286,61 @@ fn parse_sort(value: &str, errors: &mut FieldErrors) -> Vec<SortKey> {
 /// The list envelope of the contract.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Page {
-    pub results: Vec<VersionRecord>,
+pub struct Page<T = VersionRecord> {
+    pub results: Vec<T>,
     pub page: u64,
     pub limit: u64,
     pub total_pages: u64,
     pub total_results: u64,
 }
 
-/// Filters, orders and cuts one page. A page past the end is empty, with
-/// the true totals.
-pub fn page(mut records: Vec<VersionRecord>, params: &ListParams) -> Page {
+impl<T> Page<T> {
+    fn of(results: Vec<T>, params: &ListParams, total: u64) -> Self {
+        Self {
+            results,
+            page: params.page,
+            limit: params.limit,
+            total_pages: total.div_ceil(params.limit),
+            total_results: total,
+        }
+    }
+}
+
+/// The page `params` ask for of `project`'s versions. A project whose
+/// versions predate counts and summaries (until `aau-admin versions
+/// backfill`) is read whole, as before them.
+pub async fn list(
+    store: &impl VersionStore,
+    project: &ProjectId,
+    params: &ListParams,
+) -> Result<Page, StoreError> {
+    if params.newest_first() {
+        if let Some(NewestPage { records, total }) = store
+            .newest_versions(project, params.skip(), params.limit)
+            .await?
+        {
+            return Ok(Page::of(records, params, total));
+        }
+    } else if let Some(summaries) = store.version_summaries(project).await? {
+        let summaries = cut(summaries, params);
+        let ids: Vec<VersionId> = summaries.results.iter().map(|s| s.id.clone()).collect();
+        let records = store.get_versions(project, &ids).await?;
+        return Ok(Page::of(records, params, summaries.total_results));
+    }
+    Ok(page(store.list_versions(project).await?, params))
+}
+
+/// Filters, orders and cuts one page of `records`. A page past the end is
+/// empty, with the true totals.
+pub fn page(records: Vec<VersionRecord>, params: &ListParams) -> Page {
+    cut(records, params)
+}
+
+/// [`page`], of records or summaries.
+fn cut<T: Listed>(mut records: Vec<T>, params: &ListParams) -> Page<T> {
     records.retain(|r| params.keeps(r));
     let total = records.len() as u64;
-    let skip = params.page.saturating_sub(1).saturating_mul(params.limit);
+    let skip = params.skip();
     let results = if skip >= total {
         Vec::new()
     } else {
@@ -249,13 +355,7 @@ pub fn page(mut records: Vec<VersionRecord>, params: &ListParams) -> Page {
         records.sort_unstable_by(|a, b| params.compare(a, b));
         records.drain(skip..).collect()
     };
-    Page {
-        results,
-        page: params.page,
-        limit: params.limit,
-        total_pages: total.div_ceil(params.limit),
-        total_results: total,
-    }
+    Page::of(results, params, total)
 }
 
 #[cfg(test)]

@@ -67,6 +67,18 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    Versions {
+        #[command(subcommand)]
+        action: VersionsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum VersionsAction {
+    /// Writes the listing entries and version counts of versions created
+    /// before they existed; listing needs them. Idempotent; run once after
+    /// upgrading (docs/deploy.md).
+    Backfill,
 }
 
 #[derive(Subcommand)]
@@ -233,7 +245,10 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 aws_sdk_cognitoidentityprovider::Client::new(&sdk),
                 user_pool_id,
             );
-            let account = accounts.ensure_account(&email).await.map_err(err)?;
+            let account = accounts
+                .ensure_account(&email)
+                .await
+                .map_err(|e| e.to_string())?;
             let owner = Membership {
                 team_id: team.id.clone(),
                 user_id: account.user.clone(),
@@ -261,6 +276,12 @@ async fn run(cli: Cli) -> Result<Value, String> {
             };
             store.create_team(&team).await.map_err(err)?;
             Ok(json!({ "teamId": team.id }))
+        }
+        Command::Versions {
+            action: VersionsAction::Backfill,
+        } => {
+            let (projects, versions) = store.backfill_version_listings().await.map_err(err)?;
+            Ok(json!({ "projects": projects, "versions": versions }))
         }
         Command::Member {
             action: MemberAction::Backfill,

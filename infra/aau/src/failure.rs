@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::say::clean;
+
 /// The exit statuses, documented in the README (`aau` section) and in
 /// `aau --help`.
 pub mod exit {
@@ -55,7 +57,9 @@ impl Failure {
     }
 
     /// An answer the command did not want: the server's own message (and
-    /// field errors) as is, under the exit status its status maps to.
+    /// field errors, one a line), [cleaned](clean) of anything that could
+    /// act on a terminal or a CI log, under the exit status its status maps
+    /// to.
     pub fn from_answer(what: &str, status: u16, body: &Value, raw: &str) -> Self {
         let exit = match status {
             400 => exit::USAGE,
@@ -65,21 +69,23 @@ impl Failure {
             _ => exit::ERROR,
         };
         let mut message = match body["message"].as_str() {
-            Some(server) => format!("{what}: HTTP {status}: {server}"),
+            Some(server) => format!("{what}: HTTP {status}: {}", clean(server)),
             // Not our JSON (a proxy's or gateway's page): its first line.
             None => format!(
                 "{what}: HTTP {status}: {}",
-                raw.lines()
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
+                clean(
+                    &raw.lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                )
             ),
         };
         for error in body["errors"].as_array().into_iter().flatten() {
-            let field = error["field"].as_str().unwrap_or("?");
-            let text = error["message"].as_str().unwrap_or("?");
+            let field = clean(error["field"].as_str().unwrap_or("?"));
+            let text = clean(error["message"].as_str().unwrap_or("?"));
             message.push_str(&format!("\n  {field}: {text}"));
         }
         Self::new(exit, message)

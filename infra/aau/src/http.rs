@@ -2,6 +2,7 @@
 //! credential, JSON and `Idempotency-Key`, and retries what is safe to retry
 //! (see [`Client::send`]).
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::BufRead;
 use std::thread::sleep;
@@ -13,7 +14,9 @@ use ureq::Agent;
 use ureq::http::{Method, Request};
 
 use crate::backoff::{Backoff, parse_retry_after};
+use crate::expiry;
 use crate::failure::Failure;
+use crate::say::{say, warn};
 
 /// Statuses that say "not now" rather than "no": the request may be sent
 /// again (a write with the same `Idempotency-Key`). 502 and 504 are what API
@@ -53,7 +56,7 @@ impl Secret {
         Self::parse(&format!("the {what} on stdin"), line)
     }
 
-    fn parse(what: &str, value: String) -> Result<Self, Failure> {
+    pub(crate) fn parse(what: &str, value: String) -> Result<Self, Failure> {
         let value = value.trim();
         if value.is_empty() {
             return Err(Failure::usage(format!("{what} is empty")));
@@ -88,6 +91,11 @@ pub struct Answer {
     /// The body as JSON, `Null` when empty or not JSON.
     pub body: Value,
     pub raw: String,
+    /// `Idempotent-Replayed: true`: the answer of an earlier request with
+    /// the same `Idempotency-Key`, not of this one.
+    pub replayed: bool,
+    /// Whether this answer came to the first attempt (no retry was made).
+    pub first_attempt: bool,
     retry_after: Option<Duration>,
 }
 
@@ -114,6 +122,8 @@ pub struct Client {
     base: String,
     credential: Credential,
     backoff: Backoff,
+    /// Whether the token's coming expiry was warned about (once a run).
+    expiry_warned: Cell<bool>,
 }
 
 impl Client {
@@ -133,6 +143,7 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             credential,
             backoff,
+            expiry_warned: Cell::new(false),
         }
     }
 
@@ -154,7 +165,12 @@ impl Client {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let mut retry = 0;
         loop {
-            let outcome = self.attempt(&method, path, payload.as_deref(), idempotency_key);
+            let outcome = self
+                .attempt(&method, path, payload.as_deref(), idempotency_key)
+                .map(|answer| Answer {
+                    first_attempt: retry == 0,
+                    ..answer
+                });
             let (retry_after, why) = match &outcome {
                 Ok(answer) if RETRYABLE.contains(&answer.status) => {
                     (answer.retry_after, format!("answered {}", answer.status))
@@ -166,17 +182,17 @@ impl Client {
                 .backoff
                 .wait(retry, started.elapsed(), retry_after, jitter())
             else {
-                eprintln!(
-                    "aau: {what}: {why}; no more retries after {} attempts",
+                say(&format!(
+                    "{what}: {why}; no more retries after {} attempts",
                     retry + 1
-                );
+                ));
                 return outcome.map_err(|e| Failure::error(format!("{what}: {e}")));
             };
-            eprintln!(
-                "aau: {what}: {why}; retrying in {:.1}s (attempt {})",
+            say(&format!(
+                "{what}: {why}; retrying in {:.1}s (attempt {})",
                 wait.as_secs_f64(),
                 retry + 2
-            );
+            ));
             sleep(wait);
             retry += 1;
         }
@@ -211,19 +227,40 @@ impl Client {
             None => self.agent.run(request.body(())?),
         }?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &ureq::http::HeaderValue| v.to_str().ok())
+        };
+        let retry_after = header("retry-after").and_then(parse_retry_after);
+        let replayed = header("idempotent-replayed") == Some("true");
+        if let Some(expires_at) = header(expiry::HEADER) {
+            self.warn_of_expiry(expires_at);
+        }
         let raw = response.into_body().read_to_string()?;
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
         Ok(Answer {
             status,
             body,
             raw,
+            replayed,
+            first_attempt: true,
             retry_after,
         })
+    }
+
+    /// One line on stderr, once a run, when the token expires within two
+    /// weeks; the command goes on as if nothing were said.
+    fn warn_of_expiry(&self, expires_at: &str) {
+        if self.expiry_warned.get() {
+            return;
+        }
+        let now = time::OffsetDateTime::now_utc();
+        if let Some(warning) = expiry::warning(expires_at, now) {
+            self.expiry_warned.set(true);
+            warn(&warning);
+        }
     }
 }
 

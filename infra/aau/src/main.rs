@@ -4,11 +4,15 @@
 
 mod backoff;
 mod check;
+mod expiry;
 mod failure;
 mod http;
+mod say;
 mod token;
 mod versions;
 
+use std::io::Write;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,6 +24,8 @@ use crate::backoff::Backoff;
 use crate::check::CheckArgs;
 use crate::failure::Failure;
 use crate::http::{Client, Credential, Secret};
+use crate::say::{say, warn};
+use crate::token::RotationKey;
 use crate::versions::{Fields, IfExists, ListArgs, Project};
 
 const AFTER_HELP: &str = "\
@@ -136,9 +142,16 @@ enum TokenCommand {
         /// exists), or `-` for stdout. Nothing else prints it.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Reuse a key so that a retry of a lost rotation (made with the old
-        /// secret) is answered with the same new secret, e.g.
-        /// rotate-$GITHUB_RUN_ID.
+        /// Derive the Idempotency-Key from this CI run's id and the second
+        /// secret in APP_UPGRADE_ROTATION_SECRET, e.g. --run-id
+        /// "$GITHUB_RUN_ID": a re-run of the same run whose rotation answer
+        /// was lost gets the same new secret, and nobody holding only the
+        /// token (run ids of public repositories are public) can.
+        #[arg(long, value_name = "ID")]
+        run_id: Option<String>,
+        /// Send this key instead (default: a fresh random one). Whoever
+        /// holds the old secret and this key can get the new secret: it
+        /// must be as secret as the token.
         #[arg(long)]
         idempotency_key: Option<String>,
     },
@@ -149,17 +162,45 @@ fn main() -> ExitCode {
     let (output, status) = match run(cli) {
         Ok(output) => (Some(output), failure::exit::OK),
         Err(failure) => {
-            eprintln!("aau: {}", failure.message);
+            say(&failure.message);
             (failure.output, failure.exit)
         }
     };
     if let Some(output) = output {
-        match serde_json::to_string_pretty(&output) {
-            Ok(text) => println!("{text}"),
-            Err(e) => eprintln!("aau: could not print the result: {e}"),
-        }
+        print(&output);
     }
     ExitCode::from(status)
+}
+
+/// The result on stdout, as pretty JSON. A reader that stopped reading
+/// (`aau versions list | head -c1`) took what it wanted: that is no error,
+/// and the exit status stays the command's own.
+fn print(output: &Value) {
+    let text = match serde_json::to_string_pretty(output) {
+        Ok(text) => text,
+        Err(e) => return say(&format!("could not print the result: {e}")),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            say(&format!("could not print the result: {e}"));
+        }
+        _ => {}
+    }
+}
+
+/// Whether `url` sends the token in clear text over a network: `http://`
+/// to anything but this machine.
+fn plain_http_host(url: &str) -> Option<String> {
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    if !uri.scheme_str()?.eq_ignore_ascii_case("http") {
+        return None;
+    }
+    let host = uri.host()?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let local = bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    (!local).then(|| host.to_owned())
 }
 
 fn run(cli: Cli) -> Result<Value, Failure> {
@@ -167,6 +208,12 @@ fn run(cli: Cli) -> Result<Value, Failure> {
         .url
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| Failure::usage("set APP_UPGRADE_URL (or --url) to the API's base URL"))?;
+    if let Some(host) = plain_http_host(url.trim()) {
+        warn(&format!(
+            "APP_UPGRADE_URL is plain http:// to {host}: the credential crosses the network \
+             unencrypted; use https://"
+        ));
+    }
     let client = |credential| {
         Client::new(
             url.trim(),
@@ -238,9 +285,13 @@ fn run(cli: Cli) -> Result<Value, Failure> {
             command:
                 TokenCommand::Rotate {
                     out,
+                    run_id,
                     idempotency_key,
                 },
-        } => token::rotate(&client(pat()?), &out, idempotency_key),
+        } => {
+            let key = RotationKey::from_args(idempotency_key, run_id)?;
+            token::rotate(&client(pat()?), &out, key)
+        }
     }
 }
 
@@ -249,4 +300,34 @@ fn required(value: Option<String>, env: &str, flag: &str) -> Result<String, Fail
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| Failure::usage(format!("set {env} (or {flag})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_flagged_unless_it_stays_on_this_machine() {
+        for local in [
+            "http://localhost:9000",
+            "http://LOCALHOST",
+            "http://127.0.0.1:9000/",
+            "http://127.0.0.2",
+            "http://[::1]:9000",
+            "https://upgrade.example.com",
+            "HTTPS://upgrade.example.com",
+        ] {
+            assert_eq!(plain_http_host(local), None, "{local}");
+        }
+        for remote in [
+            "http://upgrade.example.com",
+            "HTTP://upgrade.example.com:8080/api",
+            "http://10.0.0.5",
+            "http://[2001:db8::1]:80",
+            "http://localhost.example.com",
+            "http://0.0.0.0:9000",
+        ] {
+            assert!(plain_http_host(remote).is_some(), "{remote}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use ureq::http::Method;
 
 use crate::failure::{Failure, exit};
 use crate::http::{Client, derived_key, random_key};
+use crate::say::say;
 
 /// The fields `upsert` finds a version by: the API's uniqueness key.
 const IDENTITY: [&str; 4] = ["appName", "appVersion", "platform", "environment"];
@@ -399,7 +400,7 @@ pub fn upsert(
                 Some(&random_key()?),
             )?;
             if answer.status == 409 {
-                eprintln!("aau: the version was created concurrently; reading it again");
+                say("the version was created concurrently; reading it again");
                 continue;
             }
             let version = answer.expect("create version", &[201])?;
@@ -429,7 +430,7 @@ pub fn upsert(
         ]);
         let answer = client.send(Method::PATCH, &p.item(&id), Some(&body), Some(&key))?;
         if matches!(answer.status, 404 | 409) {
-            eprintln!("aau: the version changed concurrently; reading it again");
+            say("the version changed concurrently; reading it again");
             continue;
         }
         let version = answer.expect("update version", &[200])?;

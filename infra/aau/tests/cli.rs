@@ -4,6 +4,7 @@
 mod stack;
 
 use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
 
 use serde_json::{Value, json};
 use stack::{Fault, Stack};
@@ -661,4 +662,401 @@ aau versions upsert --app-name "Demo App" --app-version "<$RELEASE" --platform a
         after_rerun,
         "a further run changes nothing"
     );
+}
+
+/// A server on 127.0.0.1 that answers every request with `head` (status
+/// line and headers) and `body`: what a hostile or broken server (or
+/// something in the middle) could send. Returns its base URL.
+fn canned(head: &'static str, body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim_end().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut request_body = vec![0; length];
+            let _ = reader.read_exact(&mut request_body);
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "{head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// Every stderr line is aau's own (`aau: …`), and none holds a character or
+/// sequence that a terminal or a CI runner would act on.
+fn assert_harmless(stderr: &str) {
+    for line in stderr.lines() {
+        assert!(
+            line.starts_with("aau: "),
+            "a line aau did not start: {line:?}"
+        );
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "a workflow command: {line:?}"
+        );
+        assert!(
+            !line.contains("##["),
+            "an old-style workflow command: {line:?}"
+        );
+        assert!(
+            !line
+                .chars()
+                .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c)),
+            "a control character: {line:?}"
+        );
+    }
+}
+
+/// Finding 3: an error message holding a newline and `::warning::…` became a
+/// GitHub Actions workflow command, and escape sequences reached the
+/// terminal. The server's text is shown, cleaned; every line is aau's.
+#[test]
+fn server_text_cannot_command_the_ci_log_or_the_terminal() {
+    let hostile = [
+        canned(
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json",
+            r###"{"code": 400, "message": "bad\n::warning::pwned\u001b[2J\u202Eevil", "errors": [{"field": "x\n::error::y", "message": "##[add-mask]z\r\n::add-mask::q"}]}"###,
+        ),
+        canned(
+            "HTTP/1.1 502 Bad Gateway",
+            "\u{1b}]0;pwned\u{7}::warning::gateway\n::error::second line",
+        ),
+        canned(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: application/json",
+            r#"{"code": 404, "message": "\u0085::warning::after NEL"}"#,
+        ),
+    ];
+    for url in &hostile {
+        let run = Command::new(env!("CARGO_BIN_EXE_aau"))
+            .args(["versions", "get", "ver_1", "--retry-max-seconds", "0"])
+            .env("APP_UPGRADE_URL", url)
+            .env("APP_UPGRADE_TOKEN", "aau_anything")
+            .env("APP_UPGRADE_TEAM_ID", "team_1")
+            .env("APP_UPGRADE_PROJECT_ID", "prj_1")
+            .output()
+            .expect("ran");
+        let stderr = String::from_utf8(run.stderr).expect("utf-8");
+        assert_ne!(run.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("HTTP "),
+            "the server's answer is still shown: {stderr}"
+        );
+        assert_harmless(&stderr);
+    }
+}
+
+/// Finding 3: a rotated token is written only if it has the format the
+/// server issues, checksum included.
+#[test]
+fn a_rotated_token_of_the_wrong_format_is_never_written() {
+    let bodies = [
+        r#"{"id": "tok_1", "token": "aau_short\n::warning::x"}"#,
+        // Right length and alphabet, wrong checksum.
+        r#"{"id": "tok_1", "token": "aau_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa000000"}"#,
+        r#"{"id": "tok_1", "token": 42}"#,
+    ];
+    let dir = std::env::temp_dir().join(format!("aau-badtoken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for body in bodies {
+        let url = canned(
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json",
+            body,
+        );
+        let out = dir.join("token");
+        for target in [out.to_str().expect("utf-8"), "-"] {
+            let run = Command::new(env!("CARGO_BIN_EXE_aau"))
+                .args(["token", "rotate", "--out", target])
+                .env("APP_UPGRADE_URL", &url)
+                .env("APP_UPGRADE_TOKEN", "aau_anything")
+                .output()
+                .expect("ran");
+            let stderr = String::from_utf8(run.stderr).expect("utf-8");
+            assert_eq!(run.status.code(), Some(1), "{body}: {stderr}");
+            assert!(run.stdout.is_empty(), "{body}: nothing on stdout");
+            assert!(!out.exists(), "{body}: no file");
+            assert_harmless(&stderr);
+        }
+        assert_eq!(
+            std::fs::read_dir(&dir).expect("dir").count(),
+            0,
+            "no temporary file left"
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn plain_http_to_another_host_is_warned_about() {
+    let stack = Stack::start();
+    let local = stack.aau(&["versions", "list"]);
+    local.ok();
+    assert!(!local.stderr.contains("http://"), "{local:?}");
+    // 0.0.0.0 reaches this machine too, but is no loopback name: as a
+    // remote host would be, it is warned about, and the command still runs.
+    let remote = stack.url.replace("127.0.0.1", "0.0.0.0");
+    let run = stack.aau_with(&["versions", "list"], &[("APP_UPGRADE_URL", &remote)], None);
+    run.ok();
+    let host = remote
+        .trim_start_matches("http://")
+        .split(':')
+        .next()
+        .expect("host");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "aau: warning: APP_UPGRADE_URL is plain http:// to {host}: the credential crosses \
+             the network unencrypted; use https://\n"
+        ),
+        "{run:?}"
+    );
+}
+
+/// Finding 3: `aau … | head -c1` made aau panic on the closed pipe.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let stack = Stack::start();
+    stack.aau(&with(UPSERT, &["--message", "one"])).ok();
+    let f = &stack.fixture;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aau"))
+        .args(["versions", "list", "--all"])
+        .env("APP_UPGRADE_URL", &stack.url)
+        .env("APP_UPGRADE_TOKEN", f.rw_token.expose())
+        .env("APP_UPGRADE_TEAM_ID", f.team.as_str())
+        .env("APP_UPGRADE_PROJECT_ID", f.project.as_str())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run aau");
+    // The reader goes away before aau writes, as `head -c1` does after one byte.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exited");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "", "quiet");
+}
+
+/// Expiry a pipeline sees coming: a token with 13 days left gets one line on
+/// stderr (success or error, exit status unchanged); 15 days, nothing.
+#[test]
+fn a_token_expiring_within_two_weeks_is_warned_about_once() {
+    let stack = Stack::start();
+    let f = &stack.fixture;
+    let token = |days: u16| {
+        let store = f.store.clone();
+        let user = f.user.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            integration_tests::tokens::stored_token(
+                &store,
+                &user,
+                &format!("expires in {days} days"),
+                &[app_upgrade::domain::Scope::VersionsRead],
+                days,
+                app_upgrade::domain::Timestamp::now(),
+            )
+            .await
+        })
+    };
+    let soon = token(13);
+    let later = token(15);
+
+    let listed = stack.aau_with(
+        &["versions", "list"],
+        &[("APP_UPGRADE_TOKEN", soon.secret.expose())],
+        None,
+    );
+    listed.ok();
+    assert!(
+        listed
+            .stderr
+            .starts_with("aau: warning: the token expires in 13 days (")
+            && listed
+                .stderr
+                .ends_with("): create its replacement and update this pipeline's secret\n"),
+        "{listed:?}"
+    );
+    assert_eq!(listed.stderr.lines().count(), 1, "one line: {listed:?}");
+
+    // On an error answer too, and the exit status is the error's.
+    let missing = stack.aau_with(
+        &["versions", "get", "ver_01JDQ0000000000000000000AA"],
+        &[("APP_UPGRADE_TOKEN", soon.secret.expose())],
+        None,
+    );
+    assert_eq!(missing.status, 5, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .starts_with("aau: warning: the token expires in 13 days"),
+        "{missing:?}"
+    );
+
+    let fine = stack.aau_with(
+        &["versions", "list"],
+        &[("APP_UPGRADE_TOKEN", later.secret.expose())],
+        None,
+    );
+    fine.ok();
+    assert_eq!(fine.stderr, "", "{fine:?}");
+}
+
+const ROTATION_SECRET: &str = "9f1c2b7e4a6d8c0e3b5a7f9d1c3e5b7a9f1c2b7e4a6d8c0e3b5a7f9d1c3e5b7a";
+
+/// Finding 1. The documented recipe used `rotate-$GITHUB_RUN_ID`, and run
+/// ids of public repositories are public: a thief holding the old secret
+/// rotated first and CI was handed the thief-minted secret as a "replay",
+/// or the thief replayed CI's rotation and both kept working. With the key
+/// derived from a second CI secret (`--run-id` + APP_UPGRADE_ROTATION_SECRET),
+/// the public run id is worth nothing to the thief: any request of theirs
+/// with the old secret is a reuse, which revokes the token.
+#[test]
+fn a_thief_with_the_old_secret_and_the_run_id_cannot_follow_the_rotation() {
+    let run_id = "4242";
+    let dir = std::env::temp_dir().join(format!("aau-thief-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let out = dir.join("token");
+    let out = out.to_str().expect("utf-8");
+    let ci = ["token", "rotate", "--out", out, "--run-id", run_id];
+    let ci_env = [("APP_UPGRADE_ROTATION_SECRET", ROTATION_SECRET)];
+    let guesses: [&[&str]; 2] = [
+        &[
+            "token",
+            "rotate",
+            "--out",
+            "-",
+            "--idempotency-key",
+            "rotate-4242",
+        ],
+        &["token", "rotate", "--out", "-", "--run-id", run_id],
+    ];
+    let thief_env = [(
+        "APP_UPGRADE_ROTATION_SECRET",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    )];
+
+    // The thief rotates first, with the key the docs used to recommend.
+    let stack = Stack::start();
+    let stolen = stack.aau_with(guesses[0], &[], None);
+    assert_eq!(stolen.status, 0, "the thief holds a live token: {stolen:?}");
+    let thiefs = stolen
+        .stdout
+        .lines()
+        .next()
+        .expect("the token first")
+        .to_owned();
+    let rotated = stack.aau_with(&ci, &ci_env, None);
+    assert_eq!(
+        rotated.status, 4,
+        "CI is not handed the thief's secret: {rotated:?}"
+    );
+    assert!(!std::path::Path::new(out).exists());
+    assert!(!rotated.stderr.contains(ROTATION_SECRET));
+    let dead = stack.aau_with(
+        &["versions", "list"],
+        &[("APP_UPGRADE_TOKEN", &thiefs)],
+        None,
+    );
+    assert_eq!(
+        dead.status, 4,
+        "the reuse revoked the thief's secret: {dead:?}"
+    );
+
+    // CI rotates first: whatever key the thief guesses, no new secret.
+    for guess in guesses {
+        let stack = Stack::start();
+        let rotated = stack.aau_with(&ci, &ci_env, None);
+        rotated.ok();
+        let ci_token = std::fs::read_to_string(out).expect("written");
+        std::fs::remove_file(out).expect("clean up");
+        let followed = stack.aau_with(guess, &thief_env, None);
+        assert_eq!(followed.status, 4, "{guess:?}: {followed:?}");
+        assert!(
+            followed.stdout.is_empty(),
+            "no secret for the thief: {followed:?}"
+        );
+        // The owner sees it: the reuse revoked the token, CI's new secret
+        // included, and no replay was given.
+        let revoked = stack.aau_with(
+            &["versions", "list"],
+            &[("APP_UPGRADE_TOKEN", ci_token.trim())],
+            None,
+        );
+        assert_eq!(revoked.status, 4, "{revoked:?}");
+    }
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A re-run of the same CI run gets the same new secret (the derived key is
+/// the same), its first attempt is answered as a replay and aau says so;
+/// the owner sees the replay, with its address, in the token list. A retry
+/// within one run (the first answer lost) is no surprise and says nothing.
+#[test]
+fn a_replayed_rotation_is_warned_about_and_shown_to_the_owner() {
+    let stack = Stack::start();
+    let dir = std::env::temp_dir().join(format!("aau-rerun-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let out = dir.join("token");
+    let out = out.to_str().expect("utf-8");
+    let ci = ["token", "rotate", "--out", out, "--run-id", "77"];
+    let env = [("APP_UPGRADE_ROTATION_SECRET", ROTATION_SECRET)];
+
+    stack.fault_next("POST", "/self/rotate", Fault::Lose);
+    let first = stack.aau_with(&ci, &env, None);
+    first.ok();
+    assert!(
+        !first.stderr.contains("replay"),
+        "a retry's replay is expected: {first:?}"
+    );
+    let token = std::fs::read_to_string(out).expect("written");
+
+    let rerun = stack.aau_with(&ci, &env, None);
+    rerun.ok();
+    assert_eq!(
+        std::fs::read_to_string(out).expect("written"),
+        token,
+        "the same secret"
+    );
+    let warnings: Vec<&str> = rerun
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("aau: warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{rerun:?}");
+    assert!(warnings[0].contains("answered as a replay"), "{rerun:?}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listed = runtime
+        .block_on(app_upgrade::store::TokenStore::list_tokens(
+            &stack.fixture.store,
+            &stack.fixture.user,
+        ))
+        .expect("list");
+    let rw = listed.iter().find(|t| t.name == "rw").expect("rw");
+    assert!(rw.last_replay_at.is_some(), "{rw:?}");
+    assert_eq!(rw.last_replay_ip, Some("127.0.0.1".parse().expect("ip")));
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

@@ -77,7 +77,7 @@ fn list() -> Result<bool, Error> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let figures = tokio.block_on(list::run(versions, iterations))?;
+    let figures = tokio.block_on(list::run(versions, iterations, upstream()?))?;
     let text = serde_json::to_string_pretty(&figures)?;
     println!("{text}");
     std::fs::create_dir_all(&bench_dir)?;

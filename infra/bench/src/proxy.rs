@@ -1,11 +1,13 @@
 //! A counting proxy in front of the DynamoDB emulator. The function under
 //! test gets the proxy as `AWS_ENDPOINT_URL_DYNAMODB`, so every DynamoDB
 //! call its real binary makes — retries included — is seen and named (the
-//! operation from `X-Amz-Target`) without touching its code.
+//! operation from `X-Amz-Target`) without touching its code. It also counts
+//! the bytes DynamoDB answers with: what a request made the store read and
+//! send (headers included, a few hundred bytes per call).
 
 use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -14,6 +16,7 @@ use crate::http1;
 pub struct CountingProxy {
     addr: SocketAddr,
     calls: Arc<Mutex<Vec<String>>>,
+    answered: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -22,8 +25,9 @@ impl CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let calls = Arc::new(Mutex::new(Vec::new()));
+        let answered = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (recorded, stopping) = (calls.clone(), stop.clone());
+        let (recorded, counted, stopping) = (calls.clone(), answered.clone(), stop.clone());
         thread::Builder::new()
             .name("ddb-proxy".into())
             .spawn(move || {
@@ -32,13 +36,18 @@ impl CountingProxy {
                         return;
                     }
                     let Ok(client) = client else { continue };
-                    let recorded = recorded.clone();
+                    let (recorded, counted) = (recorded.clone(), counted.clone());
                     let _ = thread::Builder::new()
                         .name("ddb-proxy-conn".into())
-                        .spawn(move || relay(client, upstream, &recorded));
+                        .spawn(move || relay(client, upstream, &recorded, counted));
                 }
             })?;
-        Ok(Self { addr, calls, stop })
+        Ok(Self {
+            addr,
+            calls,
+            answered,
+            stop,
+        })
     }
 
     /// The value of `AWS_ENDPOINT_URL_DYNAMODB` for the process under test.
@@ -49,6 +58,11 @@ impl CountingProxy {
     /// Calls seen so far.
     pub fn count(&self) -> usize {
         self.calls.lock().map_or(0, |c| c.len())
+    }
+
+    /// Bytes DynamoDB has answered with so far (every response, whole).
+    pub fn bytes_answered(&self) -> u64 {
+        self.answered.load(Ordering::SeqCst)
     }
 
     /// The operations of the calls from index `from` on, in order.
@@ -68,7 +82,12 @@ impl Drop for CountingProxy {
 }
 
 /// Requests are parsed (to count them); responses are copied byte for byte.
-fn relay(client: TcpStream, upstream: SocketAddr, calls: &Mutex<Vec<String>>) -> io::Result<()> {
+fn relay(
+    client: TcpStream,
+    upstream: SocketAddr,
+    calls: &Mutex<Vec<String>>,
+    answered: Arc<AtomicU64>,
+) -> io::Result<()> {
     let server = TcpStream::connect(upstream)?;
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
@@ -76,7 +95,11 @@ fn relay(client: TcpStream, upstream: SocketAddr, calls: &Mutex<Vec<String>>) ->
     let responses = thread::Builder::new()
         .name("ddb-proxy-resp".into())
         .spawn(move || {
-            let _ = io::copy(&mut from_server, &mut to_client);
+            let mut counting = Counting {
+                inner: &mut to_client,
+                count: &answered,
+            };
+            let _ = io::copy(&mut from_server, &mut counting);
             let _ = to_client.shutdown(Shutdown::Write);
         })?;
     let mut requests = BufReader::new(client);
@@ -95,6 +118,24 @@ fn relay(client: TcpStream, upstream: SocketAddr, calls: &Mutex<Vec<String>>) ->
     to_server.shutdown(Shutdown::Write)?;
     let _ = responses.join();
     Ok(())
+}
+
+/// A writer that adds what it writes to `count`.
+struct Counting<'a, W> {
+    inner: &'a mut W,
+    count: &'a AtomicU64,
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +174,6 @@ POST / HTTP/1.1\r\nX-Amz-Target: DynamoDB_20120810.Query\r\ncontent-length: 0\r\
         assert_eq!(proxy.count(), 2);
         assert_eq!(proxy.operations_since(1), vec!["Query".to_owned()]);
         assert_eq!(proxy.operations_since(0), vec!["GetItem", "Query"]);
+        assert_eq!(proxy.bytes_answered(), answers.len() as u64);
     }
 }

@@ -198,6 +198,55 @@ pub fn entries(dir: &Path) -> Vec<Entry> {
         ));
     }
 
+    // Page 1 of a 10-version and of a large project: the default order
+    // (goal: a page costs about the same at any size) and a `name` filter.
+    for (prefix, which, goal) in [
+        ("list_page1", "default", Some(1.5)),
+        ("list_name_page1", "name_filter", None),
+    ] {
+        let figure = |key: &str| {
+            list.clone()
+                .and_then(|l| number(&l, &format!("/growth/{which}/{key}"), "versions_list.json"))
+        };
+        rows.add(
+            format!("{prefix}_ms_10"),
+            "ms",
+            None,
+            figure("page1_median_ms_small"),
+        );
+        rows.add(
+            format!("{prefix}_ms_10k"),
+            "ms",
+            None,
+            figure("page1_median_ms_large"),
+        );
+        rows.add(format!("{prefix}_growth"), "x", goal, figure("growth"));
+        if let Ok(l) = &list {
+            rows.note_last(format!(
+                "page 1 of {} versions / of {}",
+                l["versions"], l["growth"]["small_versions"]
+            ));
+        }
+    }
+    rows.add(
+        "list_name_bytes_per_version",
+        "bytes",
+        None,
+        list.clone().and_then(|l| {
+            number(
+                &l,
+                "/growth/name_filter/bytes_per_version",
+                "versions_list.json",
+            )
+        }),
+    );
+    if let Ok(l) = &list {
+        rows.note_last(format!(
+            "DynamoDB's answers to one filtered page 1, {} bytes over {} versions",
+            l["growth"]["name_filter"]["bytes_answered_large"], l["versions"]
+        ));
+    }
+
     for function in FUNCTIONS {
         rows.add(
             format!("bootstrap_bytes_{function}"),
@@ -295,7 +344,7 @@ pub fn to_json(entries: &[Entry]) -> Value {
 fn show_value(e: &Entry) -> String {
     match (e.value, e.unit) {
         (None, _) => "not measured".into(),
-        (Some(v), "bytes") => format!("{v:.0} ({:.1} MiB)", v / MIB),
+        (Some(v), "bytes") if v >= MIB => format!("{v:.0} ({:.1} MiB)", v / MIB),
         (Some(v), "x") => format!("{v:.2}"),
         (Some(v), _) if v.fract() == 0.0 => format!("{v:.0}"),
         (Some(v), _) => format!("{v:.2}"),

@@ -1,24 +1,59 @@
 //! Authentication and authorization: request headers in, a verified
-//! principal (or a 401/403) out. The credentials themselves are domain data.
+//! principal (or an [`AuthError`]: unauthenticated, forbidden, or the
+//! store's failure) out. The credentials themselves are domain data; the
+//! HTTP layer (`error.rs`) turns an `AuthError` into its answer.
 //! A PAT is checked here ([`authenticate_request`]); an account session is
-//! a JWT verified before the function sees it ([`session`]).
+//! a JWT that API Gateway verifies before the function sees it
+//! ([`session`]) or, on the routes that take either, the function itself
+//! ([`authenticate_caller`], [`jwt`]).
 
+pub mod jwt;
 #[cfg(feature = "local-jwt")]
 pub mod local_jwt;
 pub mod session;
 
-use std::num::NonZeroUsize;
-use std::sync::{LazyLock, Mutex, PoisonError};
+mod context;
+
+use std::borrow::Cow;
+use std::net::IpAddr;
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use lru::LruCache;
 
 use crate::domain::{
     PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, TokenId, UserId, authorize,
 };
-use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore, StoreError};
+use jwt::JwtVerifier;
+use session::Account;
+
+pub use context::{TokenExpiry, authenticate_with_context, source_ip};
+
+pub use crate::store::unknown::{MAX_UNKNOWN_PATS, UNKNOWN_PAT_TTL_MS, UnknownPats};
+
+/// Why a request was not let through. Messages never hold a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No credential, a malformed, unknown, revoked or expired one: 401.
+    #[error("{0}")]
+    Unauthorized(Cow<'static, str>),
+    /// A live credential without the right: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The store could not answer.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something else the check needs (an issuer's keys) is out of reach:
+    /// 503 with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(Cow<'static, str>),
+}
+
+impl AuthError {
+    pub(crate) fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unauthorized(message.into())
+    }
+}
 
 /// Header the mobile SDKs send the project API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -35,19 +70,20 @@ impl Principal {
         &self.token.owner
     }
 
-    /// 403 unless the token carries `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        authorize(self.token.scopes, scope)
-            .map_err(|missing| ApiError::forbidden(format!("this token lacks the {missing} scope")))
+    /// Forbidden unless the token carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
+        authorize(self.token.scopes, scope).map_err(|missing| {
+            AuthError::Forbidden(format!("this token lacks the {missing} scope"))
+        })
     }
 }
 
 /// The PAT in `Authorization: Bearer aau_…`, checked for format and checksum
 /// without any I/O. The error never echoes the header.
-pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
+pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, AuthError> {
     let value = headers
         .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?
+        .ok_or_else(|| AuthError::unauthorized("missing Authorization: Bearer token"))?
         .to_str()
         .map_err(|_| malformed())?;
     let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
@@ -57,109 +93,102 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
     PlainSecret::parse(SecretKind::Pat, token.trim()).map_err(|_| malformed())
 }
 
-fn malformed() -> ApiError {
-    ApiError::unauthorized("malformed token: expected Authorization: Bearer aau_…")
+/// The candidate account session in `Authorization: Bearer …`: any bearer
+/// value that is not a PAT (`aau_…`), parsed as [`bearer_token`] parses.
+pub fn bearer_session(headers: &HeaderMap) -> Option<&str> {
+    let (scheme, token) = headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim()
+        .split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && !token.starts_with(SecretKind::Pat.prefix()))
+    .then_some(token)
+}
+
+fn malformed() -> AuthError {
+    AuthError::unauthorized("malformed token: expected Authorization: Bearer aau_…")
 }
 
 /// The project API key in `x-api-key`, checked for format and checksum.
-pub fn api_key(headers: &HeaderMap) -> Result<PlainSecret, ApiError> {
+pub fn api_key(headers: &HeaderMap) -> Result<PlainSecret, AuthError> {
     let value = headers
         .get(API_KEY_HEADER)
-        .ok_or_else(|| ApiError::unauthorized("missing x-api-key header"))?;
+        .ok_or_else(|| AuthError::unauthorized("missing x-api-key header"))?;
     value
         .to_str()
         .ok()
         .and_then(|v| PlainSecret::parse(SecretKind::ApiKey, v.trim()).ok())
-        .ok_or_else(|| ApiError::unauthorized("invalid API key"))
+        .ok_or_else(|| AuthError::unauthorized("invalid API key"))
 }
 
 /// How fresh `lastUsedAt` is kept: a token's use is recorded at most once
 /// per this many milliseconds, so authentication stays a read, not a write.
 pub const LAST_USED_GRANULARITY_MS: i64 = 3_600_000;
 
-/// How long a well-formed PAT that named no credential is answered 401
-/// without a read. The checksum only catches typos (anyone can compute it),
-/// so this is what bounds forged tokens: each costs one read per this many
-/// milliseconds per instance. A token created after its hash was answered
-/// unknown (only possible if someone guessed it before it existed) works
-/// within this delay at most. Nothing remembers a valid token, so a
-/// revocation is never delayed.
-pub const UNKNOWN_PAT_TTL_MS: i64 = 10_000;
-/// Most unknown PAT hashes remembered; the least recently seen go first.
-pub const MAX_UNKNOWN_PATS: usize = 10_000;
-
-/// PAT hashes recently looked up and found to be nobody's, with when that
-/// answer expires.
-#[derive(Debug)]
-pub struct UnknownPats(Mutex<LruCache<SecretHash, Timestamp>>);
-
-impl UnknownPats {
-    pub fn new(max: usize) -> Self {
-        let max = NonZeroUsize::new(max).unwrap_or(NonZeroUsize::MIN);
-        Self(Mutex::new(LruCache::new(max)))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<SecretHash, Timestamp>> {
-        // Each operation is one map call: a poisoned lock holds a whole map.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Whether `hash` was found unknown less than [`UNKNOWN_PAT_TTL_MS`]
-    /// before `now`.
-    pub fn contains(&self, hash: &SecretHash, now: Timestamp) -> bool {
-        self.lock().get(hash).is_some_and(|expires| now < *expires)
-    }
-
-    pub fn remember(&self, hash: SecretHash, now: Timestamp) {
-        self.lock().put(hash, now.plus_millis(UNKNOWN_PAT_TTL_MS));
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-}
-
-/// One per process, i.e. per Lambda instance, like the check's caches: the
-/// auth path is a free function its callers share, so it keeps its own.
-static UNKNOWN_PATS: LazyLock<UnknownPats> = LazyLock::new(|| UnknownPats::new(MAX_UNKNOWN_PATS));
-
-fn unknown_token() -> ApiError {
-    ApiError::unauthorized("unknown or revoked token")
+fn unknown_token() -> AuthError {
+    AuthError::unauthorized("unknown or revoked token")
 }
 
 /// Resolves a PAT to its live record (as read, before this use is recorded):
 /// 401 when unknown, revoked (deleted) or expired. One strongly consistent
 /// read, so a revocation is seen at once; at most once an hour per token,
 /// also one `lastUsedAt` write. A hash that named nothing is answered 401
-/// without a read for [`UNKNOWN_PAT_TTL_MS`].
+/// without a read for [`UNKNOWN_PAT_TTL_MS`], by the store's
+/// [`UnknownPats`] (one per store, built with it at start-up).
 pub async fn authenticate_pat<S: CredentialStore>(
     store: &S,
     token: &PlainSecret,
     now: Timestamp,
-) -> Result<Principal, ApiError> {
-    let hash = token.hash();
-    if UNKNOWN_PATS.contains(&hash, now) {
-        return Err(unknown_token());
+) -> Result<Principal, AuthError> {
+    authenticate_pat_from(store, token, now, None).await
+}
+
+/// 401 without a read when `token`'s hash named nothing less than
+/// [`UNKNOWN_PAT_TTL_MS`] ago (the store's [`UnknownPats`], one per store,
+/// built with it at start-up): the first check of every PAT route, before
+/// anything else it may read (a rotation's receipt included).
+pub fn screen_pat<S: CredentialStore>(
+    store: &S,
+    token: &PlainSecret,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    match store.unknown_pats() {
+        Some(unknown) if unknown.contains(&token.hash(), now) => Err(unknown_token()),
+        _ => Ok(()),
     }
+}
+
+/// [`authenticate_pat`], recording the use with the caller's address.
+async fn authenticate_pat_from<S: CredentialStore>(
+    store: &S,
+    token: &PlainSecret,
+    now: Timestamp,
+    source: Option<IpAddr>,
+) -> Result<Principal, AuthError> {
+    screen_pat(store, token, now)?;
+    let hash = token.hash();
+    let unknown = store.unknown_pats();
     let record = match store.get_credential(&hash).await? {
         Some(Credential::Pat(record)) if record.expires_at > now => record,
         Some(Credential::Pat(record)) => {
             tracing::info!(token_id = %record.token_id, "expired token rejected");
-            return Err(ApiError::unauthorized("token has expired"));
+            return Err(AuthError::unauthorized("token has expired"));
         }
         Some(Credential::Rotated { token_id, owner }) => {
             return Err(revoke_reused(store, &owner, &token_id).await);
         }
         _ => {
-            UNKNOWN_PATS.remember(hash, now);
+            if let Some(unknown) = unknown {
+                unknown.remember(hash, now);
+            }
             return Err(unknown_token());
         }
     };
-    touch_last_used(store, &hash, &record, now).await;
+    touch_last_used(store, &hash, &record, now, source).await;
     tracing::debug!(token_id = %record.token_id, "token authenticated");
     Ok(Principal {
         hash,
@@ -178,23 +207,23 @@ async fn revoke_reused<S: CredentialStore>(
     store: &S,
     owner: &UserId,
     token_id: &TokenId,
-) -> ApiError {
+) -> AuthError {
     let revoked = match store.revoke_reused(owner, token_id).await {
         Ok(revoked) => revoked,
         // Still racing other writes after the store's retries: the
         // presented secret is dead either way.
         Err(StoreError::Conflict(_)) => false,
-        Err(err) => return err.into(),
+        Err(err) => return AuthError::Store(err),
     };
     tracing::warn!(token_id = %token_id, revoked, "rotated-away token presented: token revoked");
-    ApiError::unauthorized("this token was rotated and then presented again; the token is revoked")
+    AuthError::unauthorized("this token was rotated and then presented again; the token is revoked")
 }
 
-/// Records the token's use when the stored `lastUsedAt` is missing or older
-/// than [`LAST_USED_GRANULARITY_MS`]; the credential just read says so, no
-/// extra read. The write is awaited inside the request rather than spawned:
-/// on Lambda a task left running after the response may be frozen until the
-/// next invocation. The store gives it a tight deadline and no retries, and
+/// Records the token's use, with `source` (the caller's address), when the
+/// stored `lastUsedAt` is missing or older than [`LAST_USED_GRANULARITY_MS`];
+/// the credential just read says so, no extra read. The write is awaited
+/// inside the request rather than spawned: on Lambda a task left running
+/// after the response may be frozen until the next invocation. The store gives it a tight deadline and no retries, and
 /// a failure is logged and swallowed: `lastUsedAt` is informational and must
 /// never fail the request it rides on.
 async fn touch_last_used<S: CredentialStore>(
@@ -202,12 +231,13 @@ async fn touch_last_used<S: CredentialStore>(
     hash: &SecretHash,
     record: &PatRecord,
     now: Timestamp,
+    source: Option<IpAddr>,
 ) {
     let cutoff = now.plus_millis(-LAST_USED_GRANULARITY_MS);
     if record.last_used_at.is_some_and(|at| at >= cutoff) {
         return;
     }
-    match store.touch_last_used(hash, now, cutoff).await {
+    match store.touch_last_used(hash, now, cutoff, source).await {
         Ok(written) => tracing::debug!(token_id = %record.token_id, written, "lastUsedAt touched"),
         Err(err) => {
             tracing::warn!(token_id = %record.token_id, error = %err, "lastUsedAt not recorded");
@@ -221,9 +251,55 @@ pub async fn authenticate_request<S: CredentialStore>(
     store: &S,
     headers: &HeaderMap,
     now: Timestamp,
-) -> Result<Principal, ApiError> {
+) -> Result<Principal, AuthError> {
     let token = bearer_token(headers)?;
     authenticate_pat(store, &token, now).await
+}
+
+/// Who calls a route that takes either credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A live PAT, with its scopes.
+    Pat(Principal),
+    /// A verified account session: the account's own rights.
+    Session(Account),
+}
+
+impl Caller {
+    /// The account acting: the token's owner or the session's.
+    pub fn account(&self) -> &UserId {
+        match self {
+            Self::Pat(principal) => principal.owner(),
+            Self::Session(account) => &account.user,
+        }
+    }
+
+    /// 403 unless a PAT carries `scope`; a session has every scope.
+    pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
+        match self {
+            Self::Pat(principal) => principal.require(scope),
+            Self::Session(_) => Ok(()),
+        }
+    }
+}
+
+/// A PAT exactly as [`authenticate_request`] checks it or, when `sessions`
+/// is configured and the bearer is not a PAT, an account session that
+/// `sessions` verifies (401 otherwise, never echoing it). Without `sessions`,
+/// PATs only.
+pub async fn authenticate_caller<S: CredentialStore>(
+    store: &S,
+    sessions: Option<&JwtVerifier>,
+    headers: &HeaderMap,
+    extensions: &http::Extensions,
+    now: Timestamp,
+) -> Result<Caller, AuthError> {
+    match (sessions, bearer_session(headers)) {
+        (Some(verifier), Some(jwt)) => verifier.authenticate(jwt).await.map(Caller::Session),
+        _ => authenticate_with_context(store, headers, extensions, now)
+            .await
+            .map(Caller::Pat),
+    }
 }
 
 #[cfg(test)]
@@ -271,29 +347,26 @@ mod tests {
     }
 
     #[test]
-    fn unknown_pats_are_remembered_briefly_and_boundedly() {
-        let unknown = UnknownPats::new(3);
-        let now = Timestamp::from_unix_millis(1_000_000);
-        let hashes: Vec<SecretHash> = (0..5)
-            .map(|_| {
-                PlainSecret::generate(SecretKind::Pat)
-                    .expect("randomness")
-                    .hash()
-            })
-            .collect();
-        unknown.remember(hashes[0], now);
-        assert!(unknown.contains(&hashes[0], now));
-        assert!(unknown.contains(&hashes[0], now.plus_millis(UNKNOWN_PAT_TTL_MS - 1)));
-        assert!(!unknown.contains(&hashes[0], now.plus_millis(UNKNOWN_PAT_TTL_MS)));
-        for hash in &hashes {
-            unknown.remember(*hash, now);
+    fn a_bearer_that_is_not_a_pat_is_a_session_candidate() {
+        let pat = PlainSecret::generate(SecretKind::Pat).expect("randomness");
+        for (value, session) in [
+            ("Bearer eyJ.a.b", Some("eyJ.a.b")),
+            ("  bearer   eyJ.a.b ", Some("eyJ.a.b")),
+            ("Bearer garbage", Some("garbage")),
+            (&format!("Bearer {}", pat.expose()), None),
+            ("Bearer aau_short", None),
+            ("Basic eyJ.a.b", None),
+            ("Bearer", None),
+            ("Bearer  ", None),
+            ("eyJ.a.b", None),
+        ] {
+            assert_eq!(
+                bearer_session(&headers("authorization", value)),
+                session,
+                "{value}"
+            );
         }
-        assert_eq!(unknown.len(), 3, "bounded");
-        assert!(
-            !unknown.contains(&hashes[0], now),
-            "the least recent went first"
-        );
-        assert!(unknown.contains(&hashes[4], now));
+        assert_eq!(bearer_session(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! Who an account-session request acts for.
 
+use std::collections::HashMap;
+
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use lambda_http::request::RequestContext;
 
+use super::AuthError;
 use crate::domain::UserId;
-use crate::error::ApiError;
 
-/// The account of a request, from the claims that API Gateway's JWT
-/// authorizer verified and put in the request context. Nothing the client
-/// sends (a header, the body) can choose it; without claims the request is
-/// 401.
+/// The account of a request, from the claims of a verified JWT: as an
+/// extractor, those API Gateway's JWT authorizer put in the request context;
+/// on the version routes, those [`super::jwt::JwtVerifier`] returns. Nothing
+/// the client sends (a header, the body) can choose it; without claims the
+/// request is 401.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// The `sub` claim: the account's stable id.
@@ -21,7 +24,7 @@ pub struct Account {
 }
 
 impl Account {
-    pub fn from_context(context: Option<&RequestContext>) -> Result<Self, ApiError> {
+    pub fn from_context(context: Option<&RequestContext>) -> Result<Self, AuthError> {
         let claims = match context {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
                 .authorizer
@@ -30,10 +33,16 @@ impl Account {
                 .map(|jwt| &jwt.claims),
             _ => None,
         };
+        Self::from_claims(claims)
+    }
+
+    /// From a verified token's claims (an authorizer's, or
+    /// [`super::jwt::JwtVerifier`]'s).
+    pub fn from_claims(claims: Option<&HashMap<String, String>>) -> Result<Self, AuthError> {
         let user = claims
             .and_then(|claims| claims.get("sub"))
             .and_then(|sub| UserId::parse(sub).ok())
-            .ok_or_else(|| ApiError::unauthorized("an account session is required"))?;
+            .ok_or_else(|| AuthError::unauthorized("an account session is required"))?;
         let username = claims
             .and_then(|claims| claims.get("username"))
             .map(|name| name.trim())
@@ -44,7 +53,7 @@ impl Account {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Account {
-    type Rejection = ApiError;
+    type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Self::from_context(parts.extensions.get::<RequestContext>())

@@ -110,6 +110,20 @@ pub enum ReceiptScope {
     Rotation(SecretHash),
 }
 
+impl ReceiptScope {
+    /// What an answer sealed under this scope and `key` is bound to (the
+    /// cipher's associated data), from the scope and the key alone: how
+    /// receipts are stored can change without locking sealed ones. The
+    /// words are those the first sealed receipts were bound to, so they
+    /// stay openable.
+    pub fn sealing_context(&self, key: &IdempotencyKey) -> String {
+        match self {
+            Self::Account(owner) => format!("ACCOUNT {owner}/KEY#{}", key.to_hex()),
+            Self::Rotation(old) => format!("SECRET#{}/ROTATION#{}", old.to_hex(), key.to_hex()),
+        }
+    }
+}
+
 /// An answer as stored: readable, or sealed for the old token's holder.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Recorded {
@@ -200,6 +214,26 @@ pub fn open(
 mod tests {
     use super::*;
     use crate::domain::SecretKind;
+
+    #[test]
+    fn the_sealing_context_is_the_scope_and_key_in_fixed_words() {
+        let key = IdempotencyKey::parse(b"rotate-1").expect("valid");
+        let hash = |_| {
+            crate::domain::PlainSecret::generate(SecretKind::Pat)
+                .expect("randomness")
+                .hash()
+        };
+        let (old, other) = (hash(1), hash(2));
+        let context = ReceiptScope::Rotation(old).sealing_context(&key);
+        // What rotation receipts sealed before were bound to.
+        assert_eq!(
+            context,
+            format!("SECRET#{}/ROTATION#{}", old.to_hex(), key.to_hex())
+        );
+        assert_ne!(context, ReceiptScope::Rotation(other).sealing_context(&key));
+        let owner = UserId::parse("user-1").expect("valid");
+        assert_ne!(context, ReceiptScope::Account(owner).sealing_context(&key));
+    }
 
     #[test]
     fn keys_parse_bare_or_quoted_and_hash() {

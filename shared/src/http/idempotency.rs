@@ -20,7 +20,6 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::store::ReceiptStore;
-use crate::store::keys;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
@@ -121,10 +120,9 @@ impl Once {
         })
     }
 
-    /// What a sealed answer is bound to: its record's key.
+    /// What a sealed answer is bound to.
     fn context(&self) -> String {
-        let key = keys::receipt(&self.scope, &self.key);
-        format!("{}/{}", key.pk, key.sk)
+        self.scope.sealing_context(&self.key)
     }
 
     /// The answer stored under this key for this request, opened; 422 if

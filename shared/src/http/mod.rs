@@ -1,6 +1,6 @@
 //! HTTP glue shared by the three functions: tracing set-up, the JSON
-//! fallback for unknown routes, `no-store`, and running an axum app on
-//! Lambda ([`lambda`]).
+//! fallback for unknown routes, `no-store`, the token expiry header, and
+//! running an axum app on Lambda ([`lambda`]).
 
 pub mod idempotency;
 pub mod json_body;
@@ -16,6 +16,7 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::auth::TokenExpiry;
 use crate::error::ApiError;
 
 pub use idempotency::{IdempotencyHeader, Once, idempotent, idempotent_unless};
@@ -74,6 +75,29 @@ pub fn no_store<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S
                 http::header::CACHE_CONTROL,
                 HeaderValue::from_static("no-store"),
             );
+            response
+        },
+    ))
+}
+
+/// The header that tells a PAT's holder when the token expires.
+pub const TOKEN_EXPIRES_AT: &str = "aau-token-expires-at";
+
+/// `Aau-Token-Expires-At: <RFC 3339>` on every answer of `router` to a
+/// request whose PAT the auth path identified (see [`TokenExpiry`]): its
+/// successes and its errors alike, so a pipeline sees the expiry coming on
+/// whatever it does. Answers to other requests are left as they are.
+pub fn token_expiry_header<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(axum::middleware::from_fn(
+        async |mut request: axum::extract::Request, next: axum::middleware::Next| {
+            let slot = TokenExpiry::default();
+            request.extensions_mut().insert(slot.clone());
+            let mut response = next.run(request).await;
+            if let Some(expires_at) = slot.get()
+                && let Ok(value) = HeaderValue::from_str(&expires_at.to_string())
+            {
+                response.headers_mut().insert(TOKEN_EXPIRES_AT, value);
+            }
             response
         },
     ))

@@ -16,6 +16,18 @@ pub struct InvitedAccount {
     pub created: bool,
 }
 
+/// Why an account could not be made sure of.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The user pool refuses the address (its rules for an email are its
+    /// own, e.g. no `/` or non-ASCII letters in Cognito's): bad input, not
+    /// an outage or a bug.
+    #[error("the user pool does not accept this email address")]
+    EmailRefused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 pub trait AccountDirectory: Send + Sync {
     /// The account's email, only if the user pool has verified it.
     /// `username`: the session's `username` claim.
@@ -30,7 +42,7 @@ pub trait AccountDirectory: Send + Sync {
     fn ensure_account(
         &self,
         email: &Email,
-    ) -> impl Future<Output = Result<InvitedAccount, StoreError>> + Send;
+    ) -> impl Future<Output = Result<InvitedAccount, AccountError>> + Send;
 }
 
 #[cfg(feature = "cognito")]
@@ -42,7 +54,7 @@ mod cognito {
     use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata};
     use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType};
 
-    use super::{AccountDirectory, InvitedAccount};
+    use super::{AccountDirectory, AccountError, InvitedAccount};
     use crate::domain::{Email, UserId};
     use crate::store::StoreError;
 
@@ -169,7 +181,7 @@ mod cognito {
             Ok(attribute(&attributes, "email").and_then(|e| Email::parse(e).ok()))
         }
 
-        async fn ensure_account(&self, email: &Email) -> Result<InvitedAccount, StoreError> {
+        async fn ensure_account(&self, email: &Email) -> Result<InvitedAccount, AccountError> {
             if let Some(attributes) = self.get_user(email.as_str()).await? {
                 return Ok(InvitedAccount {
                     user: user_id(&attributes)?,
@@ -222,7 +234,10 @@ mod cognito {
                         created: false,
                     });
                 }
-                Err(err) => return Err(classify(&err)),
+                Err(err) if err.code() == Some("InvalidParameterException") => {
+                    return Err(AccountError::EmailRefused);
+                }
+                Err(err) => return Err(classify(&err).into()),
             };
             let attributes = created
                 .user
@@ -248,6 +263,24 @@ mod cognito {
         Ok(format!("Tmp-{}-9a", &secret.expose()[4..20]))
     }
 
+    /// `<millis>-<email>.txt`, with anything but letters, digits and
+    /// `@._+-` replaced: an address may hold a `/`.
+    #[cfg(feature = "local-jwt")]
+    pub(super) fn outbox_file_name(millis: i64, email: &Email) -> String {
+        let safe: String = email
+            .as_str()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "@._+-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{millis}-{safe}.txt")
+    }
+
     /// One file per email, as the person would receive it.
     #[cfg(feature = "local-jwt")]
     fn write_outbox(
@@ -259,7 +292,7 @@ mod cognito {
         let fail = |e: std::io::Error| StoreError::Internal(format!("local outbox: {e}"));
         std::fs::create_dir_all(dir).map_err(fail)?;
         let millis = crate::domain::Timestamp::now().unix_millis();
-        let path = dir.join(format!("{millis}-{email}.txt"));
+        let path = dir.join(outbox_file_name(millis, email));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -273,5 +306,19 @@ mod cognito {
         .map_err(fail)?;
         tracing::info!(path = %path.display(), "invitation email written to the local outbox");
         Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "cognito", feature = "local-jwt"))]
+mod tests {
+    use crate::domain::Email;
+
+    #[test]
+    fn an_outbox_file_name_is_one_file_in_the_outbox() {
+        let email = Email::parse("Ana/Bo@Example.com").expect("a valid address");
+        assert_eq!(
+            super::cognito::outbox_file_name(1, &email),
+            "1-ana_bo@example.com.txt"
+        );
     }
 }

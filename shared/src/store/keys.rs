@@ -8,13 +8,11 @@ use std::borrow::Cow;
 
 use crate::domain::{
     ApiKeyId, AppName, Email, Environment, EventId, IdempotencyKey, InvitationId, Platform,
-    ProjectId, ReceiptScope, SecretHash, TeamId, TokenId, UserId, VersionId,
+    ProjectId, ReceiptScope, SecretHash, TeamId, Timestamp, TokenId, UserId, VersionId,
 };
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
-/// Partition key of the sparse `check-index` GSI.
-pub const CHECK_KEY: &str = "checkKey";
 
 /// Escapes one key component.
 pub fn escape(component: &str) -> Cow<'_, str> {
@@ -164,8 +162,11 @@ pub fn project_pk(project: &ProjectId) -> String {
     format!("PROJECT#{project}")
 }
 
+/// Sort key of a project's own item.
+pub const PROJECT_SK: &str = "PROJECT";
+
 pub fn project(project: &ProjectId) -> Key {
-    Key::new(project_pk(project), "PROJECT")
+    Key::new(project_pk(project), PROJECT_SK)
 }
 
 pub const VERSION_PREFIX: &str = "VERSION#";
@@ -173,6 +174,9 @@ pub const VERSION_PREFIX: &str = "VERSION#";
 pub fn version(project: &ProjectId, version: &VersionId) -> Key {
     Key::new(project_pk(project), format!("{VERSION_PREFIX}{version}"))
 }
+
+/// Sort-key prefix of the versions' identity items.
+pub const VERSION_IDENTITY_PREFIX: &str = "IDENTITY#";
 
 /// The uniqueness item of (project, appName, appVersion, platform,
 /// environment). `app_version` is the rule as stored (trimmed).
@@ -186,7 +190,7 @@ pub fn version_identity(
     Key::new(
         project_pk(project),
         format!(
-            "IDENTITY#{}#{}#{}#{}",
+            "{VERSION_IDENTITY_PREFIX}{}#{}#{}#{}",
             escape(app_name.as_str()),
             escape(app_version),
             escape(platform.as_str()),
@@ -224,18 +228,42 @@ pub fn event(pk: &str, id: &EventId) -> Key {
     Key::new(pk.to_owned(), format!("{EVENT_PREFIX}{id}"))
 }
 
-/// Partition of the `check-index`: the candidates of one check.
-pub fn check_key(
-    project: &ProjectId,
-    app_name: &str,
-    platform: &Platform,
-    environment: &Environment,
-) -> String {
-    format!(
-        "{project}#{}#{}#{}",
-        escape(app_name),
-        escape(platform.as_str()),
-        escape(environment.as_str())
+/// Sort-key prefix of the versions' listing entries.
+pub const VERSION_LISTING_PREFIX: &str = "CREATED#";
+
+/// The partition of a project's versions in creation order and its count,
+/// apart from its versions: a list page's `Query` walks only these (on
+/// DynamoDB a key condition seeks anyway; the local emulator walks the
+/// whole partition). Deleting a project deletes both partitions.
+pub fn listing_pk(project: &ProjectId) -> String {
+    format!("{}#CREATED", project_pk(project))
+}
+
+/// A version's listing entry: sorted by creation, so a backward `Query`
+/// reads the newest first. Ties (one millisecond) come out by ascending id,
+/// as the listing orders them, since the id is stored complemented.
+pub fn version_listing(project: &ProjectId, created_at: Timestamp, version: &VersionId) -> Key {
+    let complemented: String = version
+        .as_str()
+        .bytes()
+        .map(|b| char::from(b'0' + b'z' - b.clamp(b'0', b'z')))
+        .collect();
+    Key::new(
+        listing_pk(project),
+        format!(
+            "{VERSION_LISTING_PREFIX}{:015}#{complemented}",
+            created_at.unix_millis().max(0)
+        ),
+    )
+}
+
+/// How many versions the project holds, kept in each create's and delete's
+/// transaction. It sorts after every listing entry, so the backward `Query`
+/// of a list page reads it first: one call reads the count and the page.
+pub fn version_count(project: &ProjectId) -> Key {
+    Key::new(
+        listing_pk(project),
+        format!("{VERSION_LISTING_PREFIX}~COUNT"),
     )
 }
 
@@ -267,6 +295,43 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(escape("50%#x"), "50%25%23x");
         assert!(matches!(escape("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn listing_entries_sort_newest_first_then_by_ascending_id() {
+        let p = ProjectId::generate();
+        let (a, b) = (VersionId::generate(), VersionId::generate());
+        let (low, high) = if a < b { (a, b) } else { (b, a) };
+        let at = |ms| Timestamp::from_unix_millis(ms);
+        let mut keys = [
+            version_listing(&p, at(5), &high),
+            version_listing(&p, at(1_000), &low),
+            version_listing(&p, at(5), &low),
+            version_listing(&p, at(40), &high),
+        ];
+        // A backward Query: the greatest sort key first.
+        keys.sort_by(|x, y| y.sk.cmp(&x.sk));
+        let order: Vec<_> = keys.iter().map(|k| k.sk.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                version_listing(&p, at(1_000), &low).sk,
+                version_listing(&p, at(40), &high).sk,
+                version_listing(&p, at(5), &low).sk,
+                version_listing(&p, at(5), &high).sk,
+            ]
+        );
+        assert!(
+            keys.iter()
+                .all(|k| k.sk.starts_with(VERSION_LISTING_PREFIX))
+        );
+        let count = version_count(&p).sk;
+        assert!(count.starts_with(VERSION_LISTING_PREFIX) && !count.starts_with(VERSION_PREFIX));
+        let latest = version_listing(&p, at(99_999_999_999_999), &high).sk;
+        assert!(count > latest, "the count is read first, backwards");
+        assert_eq!(version_count(&p).pk, listing_pk(&p));
+        assert_ne!(listing_pk(&p), project_pk(&p));
+        assert_ne!(listing_pk(&p), project_pk(&ProjectId::generate()));
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //!
 //! | item | pk | sk | holds |
 //! |---|---|---|---|
-//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt; API key: projectId, teamId |
-//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned) |
+//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt, lastUsedIp; API key: projectId, teamId |
+//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned), the last rotation's time and address, the last rotation replay's time and address |
 //! | token name lock | `ACCOUNT#<sub>` | `TOKENNAME#<lower-cased name>` | tokenId, expiresAt |
 //!
 //! Authentication is one strongly consistent `GetItem` on the secret's hash,
@@ -41,7 +41,9 @@
 //! | membership, by user | `USER#<sub>` | `MEMBEROF#<teamId>` |
 //! | project | `PROJECT#<projectId>` | `PROJECT` (holds teamId) |
 //! | version | `PROJECT#<projectId>` | `VERSION#<versionId>` |
-//! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` |
+//! | version identity | `PROJECT#<projectId>` | `IDENTITY#<appName>#<appVersion>#<platform>#<environment>` (holds versionId and the summary) |
+//! | version, in creation order | `PROJECT#<projectId>#CREATED` | `CREATED#<createdAt ms, 15 digits>#<versionId complemented>` |
+//! | project's version count | `PROJECT#<projectId>#CREATED` | `CREATED#~COUNT` (holds `versions`) |
 //! | version revision | `PROJECT#<projectId>` | `REVISION#<versionId>#<revision, 20 digits>` (JSON, ttl) |
 //! | project event | `PROJECT#<projectId>` | `EVENT#<eventId>` (JSON, ttl) |
 //!
@@ -49,16 +51,22 @@
 //! revision, in its own transaction ([`activity`]): a change without its
 //! record cannot exist. Both expire (`ttl`, `ACTIVITY_RETENTION_DAYS`).
 //!
-//! A version and its identity item are written in one `TransactWriteItems`
-//! with `attribute_not_exists` on the identity, so at most one version per
+//! A version, its identity item, its copy in creation order and the
+//! project's count are written in one `TransactWriteItems` with
+//! `attribute_not_exists` on the identity, so at most one version per
 //! (project, appName, appVersion, platform, environment) exists even under
 //! concurrent creates; a version carries a `revision` that updates are
 //! conditioned on. Access for a PAT request (membership + project's team) is
 //! one `BatchGetItem`. A cold version check is one `GetItem` on the API
 //! key's hash plus one `Query` of the project's partition (its active
-//! versions, all apps at once). Active versions still carry `checkKey` =
-//! `<projectId>#<appName>#<platform>#<environment>`, the partition key of the
-//! sparse `check-index` GSI, which no read uses any more.
+//! versions, all apps at once). A project's data is its two partitions:
+//! deleting a project deletes both. A list page in the default order (newest
+//! first) is one backward `Query` of the creation-order copies, which reads
+//! the count (it sorts after them) and the newest versions as far as the
+//! page; any other order or a filter reads every identity item, which also
+//! holds the version's summary (the few fields filters and sorts need,
+//! under one-letter names: a fraction of a version's size), then the page's
+//! versions with one `BatchGetItem`. The table has no secondary index.
 
 pub mod accounts;
 pub mod activity;
@@ -70,9 +78,11 @@ pub mod receipts;
 pub mod tables;
 pub mod teams;
 pub mod tokens;
+pub mod unknown;
 pub mod versions;
 
 use std::future::Future;
+use std::net::IpAddr;
 
 use crate::domain::{
     ApiKeyRecord, Description, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId,
@@ -86,7 +96,7 @@ pub use dynamo::DynamoStore;
 pub use receipts::ReceiptStore;
 pub use teams::{ApiKeyEntry, Invitation, Membership, TeamRefusal, TeamStore};
 pub use tokens::{TokenStore, TokenSummary};
-pub use versions::VersionStore;
+pub use versions::{NewestPage, VersionStore, VersionSummary};
 
 /// Failures of the backing store, already classified for the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,7 +177,8 @@ pub trait CredentialStore: Send + Sync {
         hash: &SecretHash,
     ) -> impl Future<Output = Result<Option<Credential>, StoreError>> + Send;
 
-    /// Sets a PAT's `lastUsedAt` to `now` unless it is already at or after
+    /// Sets a PAT's `lastUsedAt` to `now` and `lastUsedIp` to `source`
+    /// (removed when `None`) unless `lastUsedAt` is already at or after
     /// `cutoff`: one conditional write, so a token is touched at most once
     /// per throttle window however many requests it makes. `Ok(false)` when
     /// nothing was written (touched recently, or the token is gone).
@@ -176,6 +187,7 @@ pub trait CredentialStore: Send + Sync {
         hash: &SecretHash,
         now: Timestamp,
         cutoff: Timestamp,
+        source: Option<IpAddr>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Revokes `owner`'s token `token` because a rotated-away secret of it
@@ -186,6 +198,12 @@ pub trait CredentialStore: Send + Sync {
         owner: &UserId,
         token: &TokenId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The hashes recently found to name no credential, which the auth
+    /// path consults before a read; `None` remembers nothing.
+    fn unknown_pats(&self) -> Option<&unknown::UnknownPats> {
+        None
+    }
 }
 
 /// Creating credentials (the operator CLI and the token admin function).
@@ -214,8 +232,8 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// `Ok(false)` when the user was not a member. `Conflict` when they are
-    /// the team's last owner.
+    /// `Ok(false)` when the user was not a member. The operator's removal:
+    /// unlike the team API's, it may remove the last owner.
     fn remove_member(
         &self,
         team: &TeamId,

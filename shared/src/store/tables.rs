@@ -34,17 +34,11 @@ pub const VERSIONS: TableDef = TableDef {
     env_var: "VERSIONS_TABLE",
     hash_key: "pk",
     range_key: "sk",
-    indexes: &[CHECK_INDEX],
+    // Every read is a key lookup or a Query of one partition (a project's
+    // versions, listing entries, a team's members, a user's teams).
+    indexes: &[],
+    // Events and revisions expire (ACTIVITY_RETENTION_DAYS); so do invitations.
     ttl_attribute: Some("ttl"),
-};
-
-/// Candidate versions for a check: partitioned by
-/// (project, appName, platform, environment), sparse (only active versions
-/// carry the key).
-pub const CHECK_INDEX: IndexDef = IndexDef {
-    name: "check-index",
-    hash_key: "checkKey",
-    range_key: Some("sk"),
 };
 
 /// Credentials keyed by the SHA-256 of their secret (PATs and project API

@@ -3,6 +3,7 @@
 //! the auth path's [`CredentialStore`](super::CredentialStore).
 
 use std::future::Future;
+use std::net::IpAddr;
 
 use crate::domain::{
     IssuedPat, PatRecord, Receipt, Scopes, SecretHash, Timestamp, TokenId, UserId,
@@ -20,6 +21,14 @@ pub struct TokenSummary {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
+    /// The address `last_used_at`'s use came from, when known.
+    pub last_used_ip: Option<IpAddr>,
+    /// When a rotation's stored answer (its new secret) was last given
+    /// again to a retry made with the old secret, and from where: a retry
+    /// of the owner's CI, or someone else holding the old secret and the
+    /// rotation's `Idempotency-Key`.
+    pub last_replay_at: Option<Timestamp>,
+    pub last_replay_ip: Option<IpAddr>,
     /// `aau_…Xy12`.
     pub hint: String,
 }
@@ -67,11 +76,24 @@ pub trait TokenStore: Send + Sync {
     /// revoked.
     /// `receipt` (the sealed idempotency receipt) is stored in the same
     /// transaction.
+    /// `source`, the caller's address, is kept with the rotation's time.
     fn rotate_token(
         &self,
         old_hash: &SecretHash,
         old: &PatRecord,
         new: &IssuedPat,
         receipt: Option<&Receipt>,
+        source: Option<IpAddr>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records on `owner`'s token `token` that a rotation's answer was
+    /// replayed at `at` to `source`: one write, on the replay path only.
+    /// `Ok(false)` when the token is gone.
+    fn record_replay(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+        at: Timestamp,
+        source: Option<IpAddr>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

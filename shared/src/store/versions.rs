@@ -4,7 +4,49 @@ use std::future::Future;
 
 use super::StoreError;
 use crate::domain::activity::Provenance;
-use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
+use crate::domain::record::AppVersion;
+use crate::domain::{
+    AppName, Environment, Platform, ProjectId, Receipt, Timestamp, VersionId, VersionRecord,
+};
+
+/// What listing filters and sorts on, of one version: read for every
+/// version of a project when a filter or sort needs them all, at a fraction
+/// of the records' size (stored on the version's identity item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSummary {
+    pub id: VersionId,
+    pub app_name: AppName,
+    pub app_version: AppVersion,
+    pub platform: Platform,
+    pub environment: Environment,
+    pub force_upgrade: bool,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&VersionRecord> for VersionSummary {
+    fn from(r: &VersionRecord) -> Self {
+        Self {
+            id: r.id.clone(),
+            app_name: r.app_name.clone(),
+            app_version: r.app_version.clone(),
+            platform: r.platform.clone(),
+            environment: r.environment.clone(),
+            force_upgrade: r.force_upgrade,
+            active: r.active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One page of a project's versions and how many the project holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestPage {
+    pub records: Vec<VersionRecord>,
+    pub total: u64,
+}
 
 /// What [`VersionStore::update_version`] stores for `next` over `current`:
 /// identity, project and creation kept, the revision advanced. Public so a
@@ -67,10 +109,38 @@ pub trait VersionStore: Send + Sync {
         by: Option<&Provenance>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Every record of `project`, in no particular order: listing filters,
-    /// sorts and pages in memory (see the `versions` function).
+    /// Every record of `project`, in no particular order.
     fn list_versions(
         &self,
         project: &ProjectId,
+    ) -> impl Future<Output = Result<Vec<VersionRecord>, StoreError>> + Send;
+
+    /// The `limit` versions after the `skip` newest (`createdAt` descending,
+    /// ties by ascending id), and the project's exact version count, in one
+    /// read of the `skip + limit` newest versions, whatever the project's
+    /// size. `None` when the project has no count yet (all its versions
+    /// predate counts, see `aau-admin versions backfill`).
+    fn newest_versions(
+        &self,
+        project: &ProjectId,
+        skip: u64,
+        limit: u64,
+    ) -> impl Future<Output = Result<Option<NewestPage>, StoreError>> + Send;
+
+    /// The [`VersionSummary`] of every version of `project`, in no
+    /// particular order: what a filtered or otherwise sorted list page is
+    /// cut from, before [`get_versions`](Self::get_versions) reads the page.
+    /// `None` when a version predates summaries.
+    fn version_summaries(
+        &self,
+        project: &ProjectId,
+    ) -> impl Future<Output = Result<Option<Vec<VersionSummary>>, StoreError>> + Send;
+
+    /// The records `ids` of `project`, strongly consistent, in the order of
+    /// `ids`; one deleted meanwhile is left out.
+    fn get_versions(
+        &self,
+        project: &ProjectId,
+        ids: &[VersionId],
     ) -> impl Future<Output = Result<Vec<VersionRecord>, StoreError>> + Send;
 }

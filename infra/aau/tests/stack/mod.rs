@@ -2,7 +2,9 @@
 //! routers served over real HTTP on 127.0.0.1 (routed as `make run`'s
 //! `cargo lambda watch` routes them, see the root Cargo.toml), on fresh
 //! tables of the local DynamoDB emulator with a seeded team, project, API
-//! key and tokens; and `aau` run as a pipeline runs it.
+//! key and tokens; and `aau` run as a pipeline runs it. Each request
+//! carries the API Gateway context a deployed function gets, with the
+//! caller's address as `sourceIp`.
 //!
 //! Like every integration test, it needs the emulator `make test` starts
 //! (AWS_ENDPOINT_URL_DYNAMODB) and fails loudly without it.
@@ -15,6 +17,8 @@ use axum::Router;
 use axum::body::Body;
 use http_body_util::BodyExt;
 use integration_tests::Fixture;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -234,6 +238,7 @@ async fn serve_one(
     functions: &Functions,
     faults: &Faults,
 ) -> std::io::Result<()> {
+    let peer = stream.peer_addr()?.ip();
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).await?;
@@ -259,7 +264,16 @@ async fn serve_one(
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).await?;
-    let request = request.body(Body::from(body)).expect("a request");
+    let mut request = request.body(Body::from(body)).expect("a request");
+    // As API Gateway hands it over: the caller's address in the context.
+    let context: ApiGatewayV2httpRequestContext = serde_json::from_value(serde_json::json!({
+        "http": {"method": method, "path": request.uri().path(), "protocol": "HTTP/1.1",
+                 "sourceIp": peer.to_string(), "userAgent": "aau"}
+    }))
+    .expect("a request context");
+    request
+        .extensions_mut()
+        .insert(RequestContext::ApiGatewayV2(context));
     let path = request.uri().path().to_owned();
     let method = request.method().to_string();
     let response = functions

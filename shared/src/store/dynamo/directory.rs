@@ -3,11 +3,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::transact::{Condition, check, put, transact};
+use super::transact::{Condition, check, delete, put, transact, update};
 use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all, to_item};
 use crate::domain::{Description, Email, Name, ProjectId, Role, TeamId, Timestamp, UserId};
 use crate::store::{
-    Access, DirectoryStore, Membership, Project, StoreError, Team, TeamRefusal, TeamStore, keys,
+    Access, DirectoryStore, Membership, Project, StoreError, Team, TeamStore, keys,
 };
 
 /// A team; `owners` counts its owners, so that no write can leave it
@@ -223,11 +223,25 @@ impl DirectoryStore for DynamoStore {
         let Some(member) = self.membership(team, user).await? else {
             return Ok(false);
         };
-        match self.remove_membership(None, &member).await {
+        // The operator's override: the last owner may go too (a team of
+        // the API's always keeps one; the operator can add another).
+        let table = &self.versions_table;
+        let mut items = vec![
+            delete(table, &keys::member(team, user), Some(Condition::present()))?,
+            delete(table, &keys::member_of(user, team), None)?,
+        ];
+        if member.role.is_owner() {
+            items.push(update(
+                table,
+                &keys::team(team),
+                "ADD owners :minus",
+                Condition::present().with(":minus", AttributeValue::N("-1".into())),
+            )?);
+        }
+        match transact(&self.client, items).await {
             Ok(()) => Ok(true),
-            Err(TeamRefusal::NotMember) => Ok(false),
-            Err(TeamRefusal::Store(err)) => Err(err),
-            Err(other) => Err(StoreError::Conflict(other.to_string())),
+            Err(failed) if failed.condition_failed(0) => Ok(false),
+            Err(failed) => Err(failed.into()),
         }
     }
 
@@ -292,7 +306,7 @@ impl DirectoryStore for DynamoStore {
             &self.client,
             &self.versions_table,
             &[key_item(&member_key), key_item(&project_key)],
-            Some("pk, sk, teamId, deleting"),
+            "pk, sk, teamId, deleting",
         )
         .await?;
         let mut access = Access {

@@ -3,9 +3,8 @@
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
-use super::credentials::ttl;
 use super::transact::{Condition, Failed, put};
-use super::{DynamoStore, classify, from_item, get_consistent, key_item, to_item};
+use super::{DynamoStore, classify, from_item, get_consistent, key_item, to_item, ttl};
 use crate::domain::{
     Answer, Fingerprint, IdempotencyKey, Receipt, ReceiptScope, Recorded, Timestamp,
 };

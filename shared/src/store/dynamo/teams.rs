@@ -11,10 +11,12 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::credentials::SecretItem;
 use super::directory::{MemberItem, ProjectItem, TeamItem, membership_items};
+use super::token_item::SecretItem;
 use super::transact::{Condition, check, delete, put, transact, update};
-use super::{DynamoStore, batch_get, from_item, get_consistent, key_item, query_all, to_item};
+use super::{
+    DynamoStore, batch_get_items, from_item, get_consistent, key_item, query_all, to_item,
+};
 use crate::domain::{
     ApiKeyId, Email, InvitationId, MAX_API_KEYS_PER_PROJECT, Name, ProjectId, Role, SecretHash,
     TeamId, Timestamp, UserId,
@@ -161,12 +163,22 @@ impl DynamoStore {
     /// Deletes every item of the project's partition but the project
     /// itself (versions, identities), 100 a transaction; the number deleted.
     async fn delete_project_items(&self, project: &ProjectId) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        // The project's own partition, then its listing copies and count.
+        for pk in [keys::project_pk(project), keys::listing_pk(project)] {
+            removed += self.delete_partition(project, pk).await?;
+        }
+        Ok(removed)
+    }
+
+    /// Deletes every item of partition `pk` but the project item itself.
+    async fn delete_partition(&self, project: &ProjectId, pk: String) -> Result<usize, StoreError> {
         let query = self
             .client
             .query()
             .table_name(&self.versions_table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
             .projection_expression("pk, sk")
             .consistent_read(true);
         let project_key = keys::project(project);
@@ -838,5 +850,5 @@ async fn batch_get_all(
     store: &DynamoStore,
     keys: &[super::Item],
 ) -> Result<Vec<super::Item>, StoreError> {
-    batch_get(&store.client, &store.versions_table, keys, None).await
+    batch_get_items(&store.client, &store.versions_table, keys, None).await
 }

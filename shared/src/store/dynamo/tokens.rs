@@ -3,13 +3,16 @@
 //! [`super::credentials`] writes.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use super::credentials::{AccountTokenItem, SecretItem, ttl};
 use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
-use super::transact::{Condition, delete, put, transact};
-use super::{DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item};
+use super::token_item::{AccountTokenItem, SecretItem};
+use super::transact::{Condition, delete, put, transact, update};
+use super::{
+    DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item, ttl,
+};
 use crate::domain::{IssuedPat, PatRecord, Receipt, SecretHash, Timestamp, TokenId, UserId};
 use crate::store::keys;
 use crate::store::{StoreError, TokenStore, TokenSummary};
@@ -21,27 +24,26 @@ struct LastUsed {
     pk: String,
     #[serde(rename = "lastUsedAt", default)]
     last_used_at: Option<Timestamp>,
+    #[serde(rename = "lastUsedIp", default)]
+    last_used_ip: Option<IpAddr>,
 }
 
-/// `lastUsedAt` of each credential, by credential `pk`. Strongly
+/// A use of a token: when, and from where if known.
+type Use = (Timestamp, Option<IpAddr>);
+
+/// The last recorded use of each credential, by credential `pk`. Strongly
 /// consistent, like the auth path that writes it.
 async fn last_used(
     store: &DynamoStore,
     hashes: &[SecretHash],
-) -> Result<HashMap<String, Timestamp>, StoreError> {
+) -> Result<HashMap<String, Use>, StoreError> {
     let keys: Vec<_> = hashes.iter().map(|h| key_item(&keys::secret(h))).collect();
     let mut found = HashMap::new();
-    for item in batch_get(
-        &store.client,
-        &store.tokens_table,
-        &keys,
-        Some("pk, lastUsedAt"),
-    )
-    .await?
-    {
+    let projection = "pk, lastUsedAt, lastUsedIp";
+    for item in batch_get(&store.client, &store.tokens_table, &keys, projection).await? {
         let row: LastUsed = from_item(item)?;
         if let Some(at) = row.last_used_at {
-            found.insert(row.pk, at);
+            found.insert(row.pk, (at, row.last_used_ip));
         }
     }
     Ok(found)
@@ -63,17 +65,24 @@ impl TokenStore for DynamoStore {
         Ok(entries
             .into_iter()
             .zip(&hashes)
-            .map(|(entry, hash)| TokenSummary {
-                last_used_at: last_used
-                    .get(&keys::secret(hash).pk)
-                    .copied()
-                    .max(entry.rotated_at),
-                token_id: entry.token_id,
-                name: entry.name,
-                scopes: entry.scopes,
-                created_at: entry.created_at,
-                expires_at: entry.expires_at,
-                hint: entry.hint,
+            .map(|(entry, hash)| {
+                // The rotation is a use the current secret's credential
+                // does not record: the later of the two is the last use.
+                let rotated = entry.rotated_at.map(|at| (at, entry.rotated_ip));
+                let used = last_used.get(&keys::secret(hash).pk).copied();
+                let last = used.into_iter().chain(rotated).max_by_key(|(at, _)| *at);
+                TokenSummary {
+                    last_used_at: last.map(|(at, _)| at),
+                    last_used_ip: last.and_then(|(_, ip)| ip),
+                    last_replay_at: entry.last_replay_at,
+                    last_replay_ip: entry.last_replay_ip,
+                    token_id: entry.token_id,
+                    name: entry.name,
+                    scopes: entry.scopes,
+                    created_at: entry.created_at,
+                    expires_at: entry.expires_at,
+                    hint: entry.hint,
+                }
             })
             .collect())
     }
@@ -118,9 +127,10 @@ impl TokenStore for DynamoStore {
         old: &PatRecord,
         new: &IssuedPat,
         receipt: Option<&Receipt>,
+        source: Option<IpAddr>,
     ) -> Result<(), StoreError> {
         let table = &self.tokens_table;
-        let mut items = rotation_items(table, old_hash, old, new, receipt)?;
+        let mut items = rotation_items(table, old_hash, old, new, receipt, source)?;
         let at = with_receipt(table, &mut items, receipt)?;
         transact(&self.client, items).await.map_err(|failed| {
             if receipt_in_flight(&failed, at) {
@@ -128,6 +138,35 @@ impl TokenStore for DynamoStore {
             }
             failed.conflict_as("the token was revoked or rotated concurrently")
         })
+    }
+
+    async fn record_replay(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+        at: Timestamp,
+        source: Option<IpAddr>,
+    ) -> Result<bool, StoreError> {
+        let key = keys::account_token(owner, token);
+        let mut request = self.client.update_item();
+        request = match source {
+            Some(ip) => request
+                .update_expression("SET lastReplayAt = :at, lastReplayIp = :ip")
+                .expression_attribute_values(":ip", AttributeValue::S(ip.to_string())),
+            None => request.update_expression("SET lastReplayAt = :at REMOVE lastReplayIp"),
+        };
+        let updated = request
+            .table_name(&self.tokens_table)
+            .set_key(Some(key_item(&key)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(true),
+            Err(err) if is_code(&err, "ConditionalCheckFailedException") => Ok(false),
+            Err(err) => Err(classify(err)),
+        }
     }
 }
 
@@ -157,9 +196,11 @@ async fn account_entries(
 /// 0. the old secret's credential becomes a `rotated` tombstone, only if it
 ///    is still a live PAT (of two concurrent rotations one wins);
 /// 1. the new secret's credential, a new key;
-/// 2. the account entry now names the new secret's hash, only if it still
-///    names the old one and no revocation has marked it (the fence that
-///    keeps a racing revocation from missing the new secret).
+/// 2. the account entry now names the new secret's hash (and keeps the
+///    rotation's time and address), only if it still names the old one and
+///    no revocation has marked it (the fence that keeps a racing revocation
+///    from missing the new secret). An update, not a put: what else the
+///    entry records (a replay) survives the rotation.
 ///
 /// The name lock is untouched: the token keeps its id. With an
 /// Idempotency-Key, the new credential names the receipt (appended after
@@ -170,6 +211,7 @@ pub(crate) fn rotation_items(
     old: &PatRecord,
     new: &IssuedPat,
     receipt: Option<&Receipt>,
+    source: Option<IpAddr>,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let record = &new.record;
     let tombstone = to_item(
@@ -195,19 +237,27 @@ pub(crate) fn rotation_items(
         *replay_receipt = receipt.map(|r| keys::receipt(&r.scope, &r.key).into());
     }
     let credential = to_item(&keys::secret(&new.hash), &credential)?;
-    let entry = to_item(
-        &keys::account_token(&record.owner, &record.token_id),
-        &AccountTokenItem {
-            rotated_at: record.last_used_at,
-            ..AccountTokenItem::new(new)
-        },
-    )?;
+    let rotated_at = record.last_used_at.unwrap_or(record.created_at);
     let unfenced = Condition::new("secretHash = :old AND attribute_not_exists(revoking)")
-        .with_s(":old", old_hash.to_hex());
+        .with_s(":old", old_hash.to_hex())
+        .with_s(":new", new.hash.to_hex())
+        .with_s(":hint", new.hint.clone())
+        .with_s(":at", rotated_at.to_string());
+    let (expression, unfenced) = match source {
+        Some(ip) => (
+            "SET secretHash = :new, hint = :hint, rotatedAt = :at, rotatedIp = :ip",
+            unfenced.with_s(":ip", ip.to_string()),
+        ),
+        None => (
+            "SET secretHash = :new, hint = :hint, rotatedAt = :at REMOVE rotatedIp",
+            unfenced,
+        ),
+    };
+    let entry_key = keys::account_token(&record.owner, &record.token_id);
     Ok(vec![
         put(table, tombstone, still_live)?,
         put(table, credential, Condition::absent())?,
-        put(table, entry, unfenced)?,
+        update(table, &entry_key, expression, unfenced)?,
     ])
 }
 

@@ -1,4 +1,4 @@
-//! `TransactWriteItems`, the one way: conditional puts and deletes as
+//! `TransactWriteItems`, the one way: conditional puts, updates and deletes as
 //! transaction items, and a cancelled transaction's reasons matched by code.
 
 use aws_sdk_dynamodb::Client;
@@ -105,6 +105,24 @@ pub(crate) fn delete(
     Ok(TransactWriteItem::builder()
         .delete(delete.build().map_err(internal)?)
         .build())
+}
+
+/// Adds `delta` to the number `attribute` of the item at `key` (an absent
+/// item or attribute counts from 0).
+pub(crate) fn add(
+    table: &str,
+    key: &Key,
+    attribute: &'static str,
+    delta: i64,
+) -> Result<TransactWriteItem, StoreError> {
+    update(
+        table,
+        key,
+        "ADD #n :delta",
+        Condition::any()
+            .with(":delta", AttributeValue::N(delta.to_string()))
+            .named("#n", attribute),
+    )
 }
 
 /// An `UpdateItem` of `key` in `table`: `set` (an update expression whose

@@ -1,0 +1,193 @@
+// /account/tokens: the account's Personal Access Tokens: list, create (the
+// secret shown once), revoke one, revoke all.
+
+import * as api from "./api.js";
+import { cell, clearErrors, code, confirm, h, heading, secretPanel, showErrors, time } from "./ui.js";
+
+const FIELD_LABELS = { name: "Name", scopes: "Permissions", expiresInDays: "Expiry" };
+const SOON = 7 * 24 * 3600 * 1000;
+
+export default async function tokensView(ctx) {
+  ctx.setTitle("Access Tokens");
+  const rows = h("tbody", { id: "token-rows" });
+  const listStatus = h("p", { id: "list-status", role: "status" });
+  const listTitle = h("h2", { id: "list-title", tabIndex: -1 }, "Your tokens");
+  const revokeAllRow = h("p", { className: "revoke-all", id: "revoke-all-row", hidden: true },
+    h("button", { type: "button", id: "revoke-all", className: "danger", onclick: () => askRevokeAll() }, "Revoke all tokens"));
+  const panelSlot = h("div", { id: "new-token-slot" });
+  let shown = [];
+
+  const load = async () => {
+    try {
+      shown = await api.tokens.list();
+      renderRows(shown);
+      listStatus.textContent = shown.length ? "" : "You have no tokens yet.";
+      revokeAllRow.hidden = !shown.length;
+    } catch (err) {
+      if (err instanceof api.SessionEnded) throw err;
+      listStatus.textContent = err.message;
+    }
+  };
+
+  const renderRows = (tokens) => {
+    const now = Date.now();
+    const extra = {
+      projects: tokens.some((t) => Array.isArray(t.projects)),
+      environments: tokens.some((t) => Array.isArray(t.environments)),
+      ip: tokens.some((t) => t.lastUsedIp),
+    };
+    const heads = columns(extra);
+    table.querySelector("thead tr").replaceChildren(...heads);
+    rows.replaceChildren(...tokens.map((token) => {
+      const row = h("tr", { dataset: { tokenId: token.id } });
+      const expires = Date.parse(token.expiresAt);
+      const expired = expires <= now;
+      if (expired) row.classList.add("expired");
+      const limits = (list, all) => (Array.isArray(list) && list.length ? list.map((item) => code(item)) : all);
+      row.append(...[
+        cell(token.name, "th"),
+        cell(token.scopes.map((scope) => code(scope))),
+        extra.projects ? cell(limits(token.projects, "All projects")) : null,
+        extra.environments ? cell(limits(token.environments, "All environments")) : null,
+        cell([code(token.hint)]),
+        cell([time(token.createdAt)]),
+        cell(expired
+          ? [tag("Expired"), " ", time(token.expiresAt)]
+          : expires - now < SOON ? [time(token.expiresAt), " ", tag("Expires soon")] : [time(token.expiresAt)]),
+        cell(token.lastUsedAt
+          ? [time(token.lastUsedAt), extra.ip && token.lastUsedIp ? [h("br"), h("span", { className: "muted" }, `from ${token.lastUsedIp}`)] : null]
+          : "Never"),
+        cell([h("button", {
+          type: "button", className: "danger small", "aria-label": `Revoke ${token.name}`,
+          onclick: () => askRevoke(token),
+        }, "Revoke")]),
+      ].filter(Boolean));
+      [...row.children].forEach((element, i) => {
+        if (element.tagName === "TD" && i < heads.length - 1) element.dataset.label = heads[i].textContent;
+      });
+      return row;
+    }));
+  };
+
+  const columns = (extra) => [
+    "Name", "Permissions", extra.projects && "Projects", extra.environments && "Environments",
+    "Token", "Created", "Expires", "Last used",
+  ].filter(Boolean).map((label) => h("th", { scope: "col" }, label))
+    .concat(h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Actions")));
+
+  const table = h("table", { id: "token-table", className: "stack" },
+    h("caption", { className: "visually-hidden" }, "Your Personal Access Tokens"),
+    h("thead", {}, h("tr", {}, columns({}))),
+    rows);
+
+  const askRevoke = (token) => confirm({
+    title: "Revoke token?",
+    text: ["Revoke ", h("strong", { id: "revoke-name" }, token.name),
+      "? Anything that uses it stops working at once. This cannot be undone."],
+    confirmLabel: "Revoke token",
+    busyLabel: "Revoking…",
+    action: async () => {
+      try {
+        await api.tokens.revoke(token.id);
+      } catch (err) {
+        // Already gone (revoked elsewhere): the list shows that.
+        if (!(err instanceof api.ApiError && err.status === 404)) throw err;
+      }
+      await load();
+      listStatus.textContent = `Token “${token.name}” revoked.`;
+    },
+  });
+
+  const askRevokeAll = () => confirm({
+    title: "Revoke all tokens?",
+    text: ["Revoke ", h("strong", {}, "every"), " token of your account? Everything that uses any of them stops ",
+      "working at once. Use this when a token may have leaked and you do not know which. This cannot be undone."],
+    confirmLabel: "Revoke all tokens",
+    busyLabel: "Revoking…",
+    action: async () => {
+      const { revoked } = await api.tokens.revokeAll();
+      await load();
+      listStatus.textContent = `All tokens revoked (${revoked}).`;
+      listTitle.focus();
+    },
+  });
+
+  // Create.
+  const nameInput = h("input", { id: "token-name", name: "name", maxLength: 100, autocomplete: "off",
+    "aria-describedby": "name-hint name-error" });
+  const scope = (value, text, checked) => h("label", { className: "check" },
+    h("input", { type: "checkbox", name: "scopes", value, checked }), " ", code(value), ` ${text}`);
+  const expiry = h("select", { id: "token-expiry", name: "expiresInDays", "aria-describedby": "expiry-error" },
+    [7, 30, 60, 90, 180, 366].map((days) => h("option", { value: String(days), selected: days === 90 }, `${days} days`)));
+  const createError = h("p", { id: "create-error", className: "error", role: "alert" });
+  const createButton = h("button", { type: "submit", id: "create-button", className: "primary" }, "Generate token");
+  const form = h("form", { id: "create-form", noValidate: true },
+    h("label", { for: "token-name" }, "Name"),
+    nameInput,
+    h("p", { id: "name-hint", className: "hint" }, "What is it for? For example: GitHub Actions production."),
+    h("p", { id: "name-error", className: "error field-error", dataset: { field: "name" } }),
+    h("fieldset", { "aria-describedby": "scopes-error" },
+      h("legend", {}, "Permissions"),
+      scope("versions:read", "list versions and retrieve a version", true),
+      scope("versions:write", "create, update and delete versions", false),
+      h("p", { id: "scopes-error", className: "error field-error", dataset: { field: "scopes" } })),
+    h("label", { for: "token-expiry" }, "Expires in"),
+    expiry,
+    h("p", { id: "expiry-error", className: "error field-error", dataset: { field: "expiresInDays" } }),
+    createError,
+    createButton);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const body = {
+      name: nameInput.value,
+      scopes: [...form.querySelectorAll('input[name="scopes"]:checked')].map((box) => box.value),
+      expiresInDays: Number(expiry.value),
+    };
+    createButton.disabled = true;
+    createButton.textContent = "Generating…";
+    try {
+      const created = await api.tokens.create(body);
+      form.reset();
+      panelSlot.replaceChildren(secretPanel({
+        id: "new-token",
+        title: "Your new token",
+        secret: created.token,
+        warning: "Copy and securely store the token now. The complete token is displayed only once: "
+          + "App Upgrade stores a secure hash and cannot display it again.",
+        onDone: () => nameInput.focus(),
+      }));
+      await load();
+    } catch (err) {
+      showErrors(form, err, createError, FIELD_LABELS);
+    } finally {
+      createButton.disabled = false;
+      createButton.textContent = "Generate token";
+    }
+  });
+
+  await load();
+  ctx.show(
+    h("section", { id: "tokens", "aria-labelledby": "tokens-title" },
+      h("p", { className: "crumbs" }, "Account"),
+      Object.assign(heading("Access Tokens"), { id: "tokens-title" }),
+      h("p", { className: "lead" },
+        "Personal Access Tokens let scripts and CI/CD pipelines manage versions with ",
+        code("Authorization: Bearer aau_…"),
+        ". Treat a token like a password: never commit it, put it in frontend code or ship it in an app. "
+        + "Grant each integration only the permissions it needs."),
+      panelSlot,
+      h("section", { "aria-labelledby": "create-title" },
+        h("h2", { id: "create-title" }, "Generate a new token"),
+        form),
+      h("section", { "aria-labelledby": "list-title" },
+        listTitle,
+        listStatus,
+        h("div", { className: "table-wrap" }, table),
+        revokeAllRow)),
+  );
+}
+
+function tag(text) {
+  return h("strong", { className: "tag" }, text);
+}
