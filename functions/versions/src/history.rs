@@ -134,8 +134,16 @@ fn wanted_revision(body: &Value) -> Result<u64, ApiError> {
         }
         Some(value) => errors.check(
             "revision",
+            // `3` and `3.0` are the same JSON number (an integer to JSON
+            // Schema too); a revision never in the history is the route's 404.
             value
                 .as_u64()
+                .or_else(|| {
+                    value
+                        .as_f64()
+                        .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
+                        .map(|f| f as u64)
+                })
                 .ok_or("must be a revision number from the history"),
         ),
     };
