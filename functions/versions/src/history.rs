@@ -139,9 +139,10 @@ fn wanted_revision(body: &Value) -> Result<u64, ApiError> {
             value
                 .as_u64()
                 .or_else(|| {
+                    // Past u64 (saturated): no history holds it, so a 404.
                     value
                         .as_f64()
-                        .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
                         .map(|f| f as u64)
                 })
                 .ok_or("must be a revision number from the history"),
