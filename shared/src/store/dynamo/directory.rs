@@ -4,7 +4,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, check, delete, put, transact, update};
-use super::{DynamoStore, batch_get, classify, from_item, key_item, query_all, to_item};
+use super::{
+    DynamoStore, batch_get, classify, from_item, key_item, prefix_query, query_all, to_item,
+};
 use crate::domain::{Description, Email, Name, ProjectId, Role, TeamId, Timestamp, UserId};
 use crate::store::{
     Access, DirectoryStore, Membership, Project, StoreError, Team, TeamStore, keys,
@@ -246,18 +248,13 @@ impl DirectoryStore for DynamoStore {
     }
 
     async fn teams_of(&self, user: &UserId) -> Result<Vec<TeamId>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.versions_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::user_pk(user)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::MEMBER_OF_PREFIX.to_owned()),
-            )
-            .projection_expression("teamId")
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::user_pk(user),
+            keys::MEMBER_OF_PREFIX,
+        )
+        .projection_expression("teamId");
         query_all(query, |item| {
             from_item::<TeamOnly>(item).map(|row| row.team_id)
         })

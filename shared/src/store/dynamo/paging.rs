@@ -5,11 +5,29 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::KeysAndAttributes;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::errors::{classify, internal};
 use super::item::Item;
 use crate::store::StoreError;
+
+/// A strongly consistent `Query` of partition `pk`'s items whose sort key
+/// starts with `prefix` (a list kept beside its owner: a team's members, a
+/// user's teams, a project's keys), for [`query_all`].
+pub(crate) fn prefix_query(
+    client: &Client,
+    table: &str,
+    pk: String,
+    prefix: &str,
+) -> QueryFluentBuilder {
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", AttributeValue::S(pk))
+        .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+        .consistent_read(true)
+}
 
 /// Runs `query` to its last page and parses every item with `parse`. A page
 /// holds at most 1 MB; callers that need the whole result (sorting, the

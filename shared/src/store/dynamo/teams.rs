@@ -15,7 +15,8 @@ use super::directory::{MemberItem, ProjectItem, TeamItem, membership_items};
 use super::token_item::SecretItem;
 use super::transact::{Condition, check, delete, put, transact, update};
 use super::{
-    DynamoStore, batch_get_items, from_item, get_consistent, key_item, query_all, to_item,
+    DynamoStore, batch_get_items, from_item, get_consistent, key_item, prefix_query, query_all,
+    to_item,
 };
 use crate::domain::{
     ApiKeyId, Email, InvitationId, MAX_API_KEYS_PER_PROJECT, Name, ProjectId, Role, SecretHash,
@@ -246,17 +247,12 @@ impl TeamStore for DynamoStore {
     }
 
     async fn teams_with_roles(&self, user: &UserId) -> Result<Vec<(Team, Role)>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.versions_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::user_pk(user)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::MEMBER_OF_PREFIX.to_owned()),
-            )
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::user_pk(user),
+            keys::MEMBER_OF_PREFIX,
+        );
         let memberships = query_all(query, from_item::<MemberItem>).await?;
         let team_keys: Vec<_> = memberships
             .iter()
@@ -326,13 +322,12 @@ impl TeamStore for DynamoStore {
         now: Timestamp,
     ) -> Result<(Vec<Membership>, Vec<Invitation>), StoreError> {
         let in_team = |prefix: &'static str| {
-            self.client
-                .query()
-                .table_name(&self.versions_table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::team(team).pk))
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-                .consistent_read(true)
+            prefix_query(
+                &self.client,
+                &self.versions_table,
+                keys::team(team).pk,
+                prefix,
+            )
         };
         let (members, invitations) = tokio::try_join!(
             query_all(in_team(keys::MEMBER_PREFIX), |item| {
@@ -532,17 +527,12 @@ impl TeamStore for DynamoStore {
         email: &Email,
         now: Timestamp,
     ) -> Result<Vec<(Invitation, Name)>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.versions_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::email_pk(email)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::INVITATION_PREFIX.to_owned()),
-            )
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::email_pk(email),
+            keys::INVITATION_PREFIX,
+        );
         let invitations: Vec<Invitation> = query_all(query, |item| {
             from_item::<InvitationItem>(item).map(InvitationItem::into_invitation)
         })
@@ -612,17 +602,12 @@ impl TeamStore for DynamoStore {
     }
 
     async fn projects_of(&self, team: &TeamId) -> Result<Vec<Project>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.versions_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::team(team).pk))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::TEAM_PROJECT_PREFIX.to_owned()),
-            )
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::team(team).pk,
+            keys::TEAM_PROJECT_PREFIX,
+        );
         let mut projects: Vec<Project> = query_all(query, |item| {
             from_item::<ProjectItem>(item).map(ProjectItem::into_project)
         })
@@ -774,17 +759,12 @@ impl TeamStore for DynamoStore {
     }
 
     async fn api_keys(&self, project: &ProjectId) -> Result<Vec<ApiKeyEntry>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tokens_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::project_keys_pk(project)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::API_KEY_PREFIX.to_owned()),
-            )
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.tokens_table,
+            keys::project_keys_pk(project),
+            keys::API_KEY_PREFIX,
+        );
         let mut entries =
             query_all(query, |item| from_item::<ApiKeyItem>(item)?.into_entry()).await?;
         entries.sort_by_key(|e| std::cmp::Reverse(e.created_at));
