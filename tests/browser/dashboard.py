@@ -22,6 +22,13 @@ project page at 375 px go to target/browser-test/screenshots/.
   7. search, filters and sort live in the URL: back, forward, and a
      reload (sign in again) keep the view; an expired session returns to
      sign-in and then to the same URL
+  7b. the owner switches force upgrade back on; the project's Activity
+     shows who, "Updated version …" and forceUpgrade false → true (axe,
+     screenshots at 1280 and 375 px)
+  7c. the version's history: the previous revision restored through the
+     confirmation dialog (what changes, Escape cancels); forceUpgrade is
+     off again on the page, 7d. through the API, and the restore is in
+     the Activity
   8. the owner invites the teammate
   9. second browser: the teammate opens the project's URL, signs in with the
      temporary password, sets a password, is in no team (offered to accept),
@@ -48,7 +55,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tokens_page import browser, expired_access_token, http, step  # noqa: E402
+from tokens_page import browser, expired_access_token, http, sign_in_tokens, step  # noqa: E402
 
 ENV = os.environ
 API = ENV["APP_UPGRADE_URL"]
@@ -404,6 +411,8 @@ def journey(owner, shots):
     owner.row("version-table", "Wallpaper App")
     assert owner.url() == filtered
 
+    activity_and_restore(owner, team_id, project_id)
+
     step("8. the owner invites the teammate")
     owner.click_link("Team")
     owner.heading(r"^Team$")
@@ -457,6 +466,8 @@ def journey(owner, shots):
                                     lambda: owner.all("#version-table") and owner.all("#key-table")),
         "…/versions/{v}": (version_href, lambda: owner.all("#edit-version-form")),
         "/teams/{t}/members": (f"{API}/teams/{team_id}/members", lambda: owner.all("#member-table")),
+        "/teams/{t}/activity?project={p}": (f"{API}/teams/{team_id}/activity?project={project_id}",
+                                            lambda: owner.all("#activity-list li")),
         "/account/tokens": (f"{API}/account/tokens", lambda: owner.all("#tokens-title")),
     }
     for name, (url, ready) in pages.items():
@@ -508,6 +519,90 @@ def journey(owner, shots):
     owner.heading(r"^Welcome to App Upgrade$")
     assert owner.path() == "/teams"
     assert owner.text_in("no-invitations", r"No pending invitations")
+
+
+def activity_and_restore(owner, team_id, project_id):
+    """7b–7d: the switch's change in the project's Activity, then a restore from the version's history."""
+    user, password = ENV["APP_UPGRADE_USERNAME"], ENV["APP_UPGRADE_PASSWORD"]
+    d = owner.d
+
+    step("7b. the owner switches force upgrade back on; the project's Activity says who, what and before → after")
+    switch = owner.row("version-table", "Wallpaper App").find_element(By.CSS_SELECTOR, "input[role=switch]")
+    switch.send_keys(Keys.SPACE)
+    assert owner.text_in("versions-status", r"Saved: force upgrade is on for Wallpaper App <2\.0\.0")
+    owner.el("project-activity-link").click()
+    owner.heading(r"^Activity · Wallpaper App$")
+    assert owner.url() == f"/teams/{team_id}/activity?project={project_id}", owner.url()
+    owner.wait.until(lambda _: owner.all("#activity-list li.event"))
+    events = owner.all("#activity-list li.event")
+    assert [e.get_attribute("data-action") for e in events] == \
+        ["version.updated", "version.updated", "version.created"], [e.text for e in events]
+    newest = events[0]
+    what = newest.find_element(By.CSS_SELECTOR, ".event-what").text
+    assert what == "Updated version Wallpaper App <2.0.0 (android, production)", what
+    actor = newest.find_element(By.CSS_SELECTOR, ".actor").text
+    assert actor == user, actor
+    change = newest.find_element(By.CSS_SELECTOR, "li[data-field=forceUpgrade]").text
+    assert change == "forceUpgrade false → true", change
+    assert events[1].find_element(By.CSS_SELECTOR, "li[data-field=forceUpgrade]").text == "forceUpgrade true → false"
+    stamp = newest.find_element(By.CSS_SELECTOR, "time")
+    assert re.match(r"\d{4}-\d\d-\d\dT", stamp.get_attribute("datetime")), stamp.get_attribute("datetime")
+    assert re.search(r"just now|seconds? ago|minutes? ago", stamp.text), stamp.text
+    meta = newest.find_element(By.CSS_SELECTOR, ".event-meta").text
+    # Where from: the source IP and the user agent, shortened (under `make
+    # run`, cargo lambda's proxy is the agent the function sees).
+    assert re.search(r" · from \S+, \S", meta), meta
+    assert not owner.all("#activity-more:not([hidden])"), "three events fit one page"
+    owner.page("activity")
+    owner.screenshot("activity-375", width=375)
+
+    step("7c. the version's history: restore the previous revision through the confirmation")
+    newest.find_element(By.CSS_SELECTOR, ".event-what a").click()
+    owner.heading(r"Wallpaper App <2\.0\.0")
+    version_id = owner.path().split("/")[-1]
+    assert owner.el("fact-force-upgrade").text == "On"
+    revisions = owner.all("#history-list li.revision")
+    assert len(revisions) == 3, [r.text for r in revisions]
+    assert "Current" in revisions[0].find_element(By.CSS_SELECTOR, "h3").text
+    assert not revisions[0].find_elements(By.CSS_SELECTOR, "button.restore"), "the current one is not restorable"
+    previous = revisions[1]
+    assert previous.find_element(By.CSS_SELECTOR, "li[data-field=forceUpgrade]").text == "forceUpgrade true → false"
+    number = previous.get_attribute("data-revision")
+    owner.page("version-history")
+    owner.screenshot("version-history-375", width=375)
+    restore = owner.all("#history-list li.revision")[1].find_element(By.CSS_SELECTOR, "button.restore")
+    assert restore.get_attribute("aria-label") == f"Restore revision {number}"
+    restore.click()
+    dialog = owner.shown("confirm-dialog")
+    assert f"Restore revision {number}?" in dialog.text, dialog.text
+    assert owner.el("restore-changes").text == "forceUpgrade true → false", owner.el("restore-changes").text
+    assert d.switch_to.active_element == owner.el("confirm-cancel"), "the safe choice has focus"
+    owner.axe("restore-dialog")
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    owner.wait.until(lambda _: not dialog.is_displayed())
+    assert owner.el("fact-force-upgrade").text == "On", "Escape restores nothing"
+    owner.all("#history-list li.revision")[1].find_element(By.CSS_SELECTOR, "button.restore").click()
+    owner.shown("confirm-dialog")
+    owner.el("confirm-ok").click()
+    assert owner.text_in("version-status", rf"Restored revision {number} of Wallpaper App <2\.0\.0")
+    assert owner.el("fact-force-upgrade").text == "Off"
+    revisions = owner.all("#history-list li.revision")
+    assert len(revisions) == 4 and "Restored by" in revisions[0].text, [r.text for r in revisions]
+    assert revisions[0].find_element(By.CSS_SELECTOR, "li[data-field=forceUpgrade]").text == "forceUpgrade true → false"
+
+    step("7d. the API agrees: the version's forceUpgrade is false, and the restore is in the activity")
+    session = sign_in_tokens(ENV["COGNITO_CLIENT_ID"], user, password)["AccessToken"]
+    status, body = http("GET", f"{API}/api/v1/projects/{project_id}/versions/{version_id}?teamId={team_id}",
+                        token=session)
+    assert status == 200 and body["forceUpgrade"] is False, (status, body)
+    owner.el("version-activity-link").click()
+    owner.heading(r"^Activity · Wallpaper App$")
+    owner.wait.until(lambda _: owner.all("#activity-list li.event"))
+    newest = owner.css("#activity-list li.event")
+    assert newest.get_attribute("data-action") == "version.restored", newest.text
+    assert f"to revision {number}" in newest.find_element(By.CSS_SELECTOR, ".event-what").text, newest.text
+    owner.d.back()
+    owner.heading(r"Wallpaper App <2\.0\.0")
 
 
 def teammate_journey(mate, team_id, project_id):

@@ -293,6 +293,23 @@ export const versions = {
     request("PATCH", `/api/v1/projects/${q(projectId)}/versions/${q(id)}`, { query: { teamId }, body }),
   remove: (teamId, projectId, id) =>
     request("DELETE", `/api/v1/projects/${q(projectId)}/versions/${q(id)}`, { query: { teamId } }),
+  /** Every revision, newest first (a deleted version's too). */
+  history: (teamId, projectId, id) =>
+    request("GET", `/api/v1/projects/${q(projectId)}/versions/${q(id)}/history`, { query: { teamId } })
+      .then((d) => d.results),
+  restore: (teamId, projectId, id, revision) =>
+    request("POST", `/api/v1/projects/${q(projectId)}/versions/${q(id)}/restore`, {
+      query: { teamId },
+      body: { revision },
+    }),
+};
+
+/** Who changed what, newest first: `{results, nextCursor}` pages. */
+export const activity = {
+  project: (teamId, projectId, cursor) =>
+    request("GET", `/api/v1/projects/${q(projectId)}/activity`, { query: { teamId, cursor } }),
+  team: (teamId, cursor) => request("GET", `/api/v1/teams/${q(teamId)}/activity`, { query: { cursor } }),
+  account: (cursor) => request("GET", "/api/v1/account/activity", { query: { cursor } }),
 };
 
 export const tokens = {

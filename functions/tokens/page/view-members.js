@@ -148,6 +148,7 @@ export default async function membersView(ctx) {
   ctx.show(
     h("p", { className: "crumbs" }, team.name),
     heading("Team"),
+    h("p", { className: "view-links" }, h("a", { href: `/teams/${teamId}/activity`, id: "team-activity-link" }, "Team activity")),
     h("p", { className: "muted" }, owner
       ? "You are an owner: you can invite, change roles, remove members and rename the team."
       : "You are a member: you can manage projects, versions and API keys, and invite people."),

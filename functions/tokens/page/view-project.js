@@ -95,6 +95,8 @@ export default async function projectView(ctx) {
       h("li", {}, h("a", { href: `/teams/${teamId}/projects` }, "Projects")),
       h("li", { "aria-current": "page" }, project.name))),
     heading(project.name),
+    h("p", { className: "view-links" }, h("a", { href: `/teams/${teamId}/activity?project=${encodeURIComponent(projectId)}`,
+      id: "project-activity-link" }, "Activity: who changed what")),
     project.description ? h("p", { className: "lead", id: "project-description" }, project.description) : null,
     h("section", { className: "ids", "aria-label": "Identifiers" },
       copyable("Team ID", teamId, "team-id"),

@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { cell, clearErrors, code, confirm, h, heading, secretPanel, showErrors, time } from "./ui.js";
+import { tokenActivity } from "./view-token-activity.js";
 
 const FIELD_LABELS = { name: "Name", scopes: "Permissions", expiresInDays: "Expiry" };
 const SOON = 7 * 24 * 3600 * 1000;
@@ -184,7 +185,8 @@ export default async function tokensView(ctx) {
         listTitle,
         listStatus,
         h("div", { className: "table-wrap" }, table),
-        revokeAllRow)),
+        revokeAllRow),
+      tokenActivity()),
   );
 }
 

@@ -21,7 +21,7 @@ const HTML: &str = include_str!("../page/index.html");
 /// The first is the entry module; every other module is preloaded by the
 /// shell, so the browser fetches them all at once instead of one import
 /// level at a time.
-const ASSETS: [(&str, &str, &str); 14] = [
+const ASSETS: [(&str, &str, &str); 16] = [
     ("app.js", JS, include_str!("../page/app.js")),
     ("app.css", CSS, include_str!("../page/app.css")),
     ("api.js", JS, include_str!("../page/api.js")),
@@ -58,6 +58,16 @@ const ASSETS: [(&str, &str, &str); 14] = [
         "view-activity.js",
         JS,
         include_str!("../page/view-activity.js"),
+    ),
+    (
+        "activity-feed.js",
+        JS,
+        include_str!("../page/activity-feed.js"),
+    ),
+    (
+        "view-token-activity.js",
+        JS,
+        include_str!("../page/view-token-activity.js"),
     ),
     ("icon.svg", SVG, include_str!("../page/icon.svg")),
 ];

@@ -1,0 +1,22 @@
+// The Access Tokens page's activity: the account's token events (created,
+// rotated, revoked, reuse detected) with where each came from. Its own
+// module so the token list and form stay as they are; view-tokens.js only
+// mounts it.
+
+import * as api from "./api.js";
+import { activityFeed } from "./activity-feed.js";
+import { h } from "./ui.js";
+
+/** The section, loading its first page by itself. */
+export function tokenActivity() {
+  return h("section", { "aria-labelledby": "token-activity-title", id: "token-activity" },
+    h("h2", { id: "token-activity-title" }, "Token activity"),
+    h("p", { className: "muted" },
+      "Each token created, rotated or revoked, and any reuse of a rotated token, with where the request came from."),
+    activityFeed({
+      id: "token-events",
+      load: (cursor) => api.activity.account(cursor),
+      emptyText: "No token activity yet.",
+      notFoundText: "This deployment does not record token activity yet.",
+    }));
+}
