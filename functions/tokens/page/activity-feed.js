@@ -170,8 +170,6 @@ export function activityFeed({ id, load, resolve, emptyText, notFoundText }) {
   const root = h("div", { className: "feed", id }, loading, list, error, said, more);
   let cursor = null;
 
-  const words = (err) => (err instanceof ApiError && err.status === 404 && notFoundText ? notFoundText : err.message);
-
   const add = async (page) => {
     const events = page?.results ?? [];
     if (resolve) await resolve(events, labels).catch((err) => console.error(err));
@@ -187,7 +185,12 @@ export function activityFeed({ id, load, resolve, emptyText, notFoundText }) {
       if (!count) root.prepend(h("p", { className: "muted empty", id: `${id}-empty` }, emptyText));
     } catch (err) {
       if (err instanceof SessionEnded) return;
-      error.textContent = `Cannot show the activity: ${words(err)}`;
+      if (err instanceof ApiError && err.status === 404 && notFoundText) {
+        // Not an error of the person's: this deployment has no such feed yet.
+        root.prepend(h("p", { className: "muted empty", id: `${id}-unavailable` }, notFoundText));
+        return;
+      }
+      error.textContent = `Cannot show the activity: ${err.message}`;
       if (!(err instanceof ApiError)) console.error(err);
     } finally {
       loading.remove();

@@ -85,7 +85,7 @@ export default async function versionView(ctx) {
     ["Version ID", code(version.id)],
     ["Force upgrade", h("span", { id: "fact-force-upgrade" }, version.forceUpgrade ? "On" : "Off")],
     ["Active", version.active ? "Yes" : "No"],
-    ["Revision", version.revision ?? "—"],
+    Array.isArray(revisions) && revisions[0] ? ["Revision", String(revisions[0].revision)] : null,
     ["Created", time(version.createdAt)],
     ["Updated", time(version.updatedAt)],
   ];
@@ -93,7 +93,7 @@ export default async function versionView(ctx) {
     crumbs(ctx, project, projectUrl, title),
     heading(`${title} · ${version.platform} · ${version.environment}`),
     said,
-    h("dl", { className: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
+    h("dl", { className: "facts" }, facts.filter(Boolean).map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     h("p", {}, h("a", { href: `/teams/${teamId}/activity?project=${encodeURIComponent(projectId)}`, id: "version-activity-link" },
       `Activity of ${project.name}`)),
     h("section", { "aria-labelledby": "edit-title" },
