@@ -578,6 +578,7 @@ def activity_and_restore(owner, team_id, project_id):
     assert owner.el("restore-changes").text == "forceUpgrade true → false", owner.el("restore-changes").text
     assert d.switch_to.active_element == owner.el("confirm-cancel"), "the safe choice has focus"
     owner.axe("restore-dialog")
+    owner.screenshot("restore-dialog")
     d.switch_to.active_element.send_keys(Keys.ESCAPE)
     owner.wait.until(lambda _: not dialog.is_displayed())
     assert owner.el("fact-force-upgrade").text == "On", "Escape restores nothing"
@@ -601,6 +602,23 @@ def activity_and_restore(owner, team_id, project_id):
     newest = owner.css("#activity-list li.event")
     assert newest.get_attribute("data-action") == "version.restored", newest.text
     assert f"to revision {number}" in newest.find_element(By.CSS_SELECTOR, ".event-what").text, newest.text
+
+    step("7e. the team's Activity (members, projects, API keys), from the main navigation")
+    owner.click_link("Activity")
+    owner.heading(r"^Activity$")
+    assert owner.url() == f"/teams/{team_id}/activity", owner.url()
+    owner.wait.until(lambda _: owner.all("#activity-list li.event") or owner.all("#activity-unavailable")
+                     or owner.all("#activity-empty"))
+    if owner.all("#activity-unavailable"):
+        step("   this API has no team activity route yet: the page says so")
+    else:
+        whats = [e.text for e in owner.all("#activity-list li.event .event-what")]
+        for expected in ("Created API key Android app of project Wallpaper App", "Created project Wallpaper App",
+                         "Created the team Acme Mobile"):
+            assert expected in whats, whats
+    owner.page("team-activity")
+    owner.d.back()
+    owner.heading(r"^Activity · Wallpaper App$")
     owner.d.back()
     owner.heading(r"Wallpaper App <2\.0\.0")
 

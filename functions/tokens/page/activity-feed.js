@@ -60,12 +60,16 @@ export function formatValue(value) {
   return h("span", { className: "value" }, text);
 }
 
-/** Who acted: their email, or the token and its owner. */
-export function actorText(actor) {
+/**
+ * Who acted: their email, or the token and its owner. `labels` may know a
+ * member's email (`user:{userId}` → { text }) when the event does not.
+ */
+export function actorText(actor, labels = new Map()) {
   if (!actor) return "Someone";
   // The signed-in person knows their own email when the event does not say.
   const mine = actor.userId && actor.userId === userId();
-  const person = actor.email || (mine && email()) || `user ${actor.userId}`;
+  const person = actor.email || (mine && email()) || labels.get(`user:${actor.userId}`)?.text
+    || `user ${actor.userId}`;
   if (actor.kind === "pat") return `token “${actor.tokenName ?? actor.tokenId ?? "?"}” (owner ${person})`;
   return person;
 }
@@ -94,20 +98,31 @@ function nameFromEvent(event) {
   return pick("name") ?? pick("email") ?? pick("tokenName") ?? null;
 }
 
+/** " of project Wallpaper App" for an API key's event, when the key's project is known. */
+function ofProject(event, labels) {
+  const change = event.changes?.project;
+  const id = change?.after ?? change?.before;
+  if (typeof id !== "string") return "";
+  const label = labels.get(id);
+  return [" of project ", label?.href ? h("a", { href: label.href }, label.text) : (label?.text ?? id)];
+}
+
 const PHRASES = {
   "version.created": (x) => ["Created version ", x],
   "version.updated": (x) => ["Updated version ", x],
   "version.deleted": (x) => ["Deleted version ", x],
   "version.restored": (x, e) => ["Restored version ", x,
     e.restoredRevision !== undefined ? ` to revision ${e.restoredRevision}` : ""],
-  "apiKey.created": (x) => ["Created API key ", x],
-  "apiKey.revoked": (x) => ["Revoked API key ", x],
+  "apiKey.created": (x, e, labels) => ["Created API key ", x, ofProject(e, labels)],
+  "apiKey.revoked": (x, e, labels) => ["Revoked API key ", x, ofProject(e, labels)],
   "project.created": (x) => ["Created project ", x],
   "project.updated": (x) => ["Updated project ", x],
   "project.deleted": (x) => ["Deleted project ", x],
   "member.invited": (x) => ["Invited ", x],
   "member.joined": (x) => [x, " joined the team"],
-  "member.removed": (x) => ["Removed ", x, " from the team"],
+  "member.removed": (x, e) => (e.target?.kind === "invitation"
+    ? ["Withdrew the invitation of ", x]
+    : e.actor?.userId && e.actor.userId === e.target?.id ? [x, " left the team"] : ["Removed ", x, " from the team"]),
   "member.roleChanged": (x) => ["Changed the role of ", x],
   "team.created": (x) => ["Created the team ", x],
   "team.updated": (x) => ["Updated the team ", x],
@@ -139,10 +154,10 @@ function changeList(event) {
 
 /** One event as a list item. `labels`: target id → { text, href }. */
 export function eventItem(event, labels = new Map()) {
-  const label = labels.get(event.target?.id);
+  const label = labels.get(event.target?.id) ?? labels.get(`user:${event.target?.id}`);
   const text = label?.text ?? nameFromEvent(event) ?? `${event.target?.kind ?? "item"} ${event.target?.id ?? ""}`;
   const target = label?.href ? h("a", { href: label.href }, text) : h("strong", {}, text);
-  const phrase = PHRASES[event.action]?.(target, event) ?? [`${event.action} `, target];
+  const phrase = PHRASES[event.action]?.(target, event, labels) ?? [`${event.action} `, target];
   const origin = [
     event.sourceIp ? ["from ", h("span", { className: "ip" }, event.sourceIp)] : null,
     event.userAgent ? h("span", { className: "agent", title: event.userAgent }, shortAgent(event.userAgent)) : null,
@@ -150,7 +165,7 @@ export function eventItem(event, labels = new Map()) {
   return h("li", { className: "event", dataset: { eventId: event.id, action: event.action } },
     h("p", { className: "event-what" }, phrase),
     h("p", { className: "event-meta" },
-      "By ", h("span", { className: "actor" }, actorText(event.actor)), " · ", when(event.at),
+      "By ", h("span", { className: "actor" }, actorText(event.actor, labels)), " · ", when(event.at),
       origin.length ? [" · ", origin.flatMap((part, i) => (i ? [", ", part] : [part]))] : null),
     changeList(event));
 }

@@ -47,6 +47,7 @@ export default async function activityView(ctx) {
     : activityFeed({
       id: "activity",
       load: (cursor) => api.activity.team(teamId, cursor),
+      resolve: teamLabels(teamId, Array.isArray(projects) ? projects : []),
       emptyText: "Nothing yet: changes to the team's members, projects and API keys appear here, newest first.",
       notFoundText: "This deployment does not record the team's activity yet. A project's activity is in the list above.",
     });
@@ -93,5 +94,20 @@ function versionLabels(teamId, projectId) {
         labels.set(id, { text, href: href(id) });
       }
     }));
+  };
+}
+
+/** The team's members by id (an actor or a target without its email), and its projects with links. */
+function teamLabels(teamId, projects) {
+  let members = null;
+  return async (events, labels) => {
+    for (const project of projects) {
+      labels.set(project.id, { text: project.name, href: `/teams/${teamId}/projects/${encodeURIComponent(project.id)}` });
+    }
+    const unknown = events.some((e) => (!e.actor?.email && !labels.has(`user:${e.actor?.userId}`))
+      || (e.target?.kind === "member" && !labels.has(`user:${e.target.id}`)));
+    if (!unknown || members) return;
+    members = await api.teams.members(teamId).catch(() => ({ results: [] }));
+    for (const member of members.results ?? []) labels.set(`user:${member.userId}`, { text: member.email });
   };
 }
