@@ -49,7 +49,7 @@ export default async function activityView(ctx) {
       load: (cursor) => api.activity.team(teamId, cursor),
       resolve: teamLabels(teamId, Array.isArray(projects) ? projects : []),
       emptyText: "Nothing yet: changes to the team's members, projects and API keys appear here, newest first.",
-      notFoundText: "This deployment does not record the team's activity yet. A project's activity is in the list above.",
+      notFoundText: "This deployment does not record the team's activity yet. Choose a project above for the activity of its versions.",
     });
 
   const projectUrl = project && `/teams/${teamId}/projects/${project.id}`;
