@@ -28,7 +28,8 @@ project page at 375 px go to target/browser-test/screenshots/.
   7c. the version's history: the previous revision restored through the
      confirmation dialog (what changes, Escape cancels); forceUpgrade is
      off again on the page, 7d. through the API, and the restore is in
-     the Activity
+     the Activity; 7e. the team's Activity, 7f. the account's token
+     activity (each where this API records it)
   8. the owner invites the teammate
   9. second browser: the teammate opens the project's URL, signs in with the
      temporary password, sets a password, is in no team (offered to accept),
@@ -617,6 +618,22 @@ def activity_and_restore(owner, team_id, project_id):
                          "Created the team Acme Mobile"):
             assert expected in whats, whats
     owner.page("team-activity")
+
+    step("7f. the account's token activity, below the token list")
+    owner.click_link("Access Tokens")
+    owner.heading(r"^Access Tokens$")
+    owner.wait.until(lambda _: owner.all("#token-events-list li.event") or owner.all("#token-events-unavailable")
+                     or owner.all("#token-events-empty"))
+    if owner.all("#token-events-unavailable"):
+        step("   this API has no account activity route yet: the page says so")
+    else:
+        # The Access Tokens journey (same account) created and revoked tokens.
+        whats = [e.text for e in owner.all("#token-events-list li.event .event-what")]
+        assert any(w.startswith("Revoked token ") for w in whats), whats
+        assert any(w.startswith("Created token ") for w in whats), whats
+    owner.page("token-activity", shot=False)
+    owner.d.back()
+    owner.heading(r"^Activity$")
     owner.d.back()
     owner.heading(r"^Activity · Wallpaper App$")
     owner.d.back()

@@ -133,17 +133,19 @@ const PHRASES = {
 };
 
 /** The event's changes: before → after for an update, the values for a create or delete. */
-function changeList(event) {
+function changeList(event, labels) {
+  // An id the page knows (a project's) reads as its name.
+  const value = (v) => formatValue(typeof v === "string" && labels.has(v) ? labels.get(v).text : v);
   const entries = Object.entries(event.changes ?? {});
   if (!entries.length) return null;
   const created = entries.every(([, c]) => c?.before === null || c?.before === undefined);
   const deleted = entries.every(([, c]) => c?.after === null || c?.after === undefined);
   const items = entries.map(([name, change]) => {
     if (created || deleted) {
-      return h("li", { dataset: { field: name } }, code(name), " ", formatValue(created ? change.after : change.before));
+      return h("li", { dataset: { field: name } }, code(name), " ", value(created ? change.after : change.before));
     }
     return h("li", { dataset: { field: name } },
-      code(name), " ", formatValue(change?.before), h("span", { className: "arrow" }, " → "), formatValue(change?.after));
+      code(name), " ", value(change?.before), h("span", { className: "arrow" }, " → "), value(change?.after));
   });
   const list = h("ul", { className: "changes" }, items);
   if (!(created || deleted) || entries.length <= 2) return list;
@@ -167,13 +169,14 @@ export function eventItem(event, labels = new Map()) {
     h("p", { className: "event-meta" },
       "By ", h("span", { className: "actor" }, actorText(event.actor, labels)), " · ", when(event.at),
       origin.length ? [" · ", origin.flatMap((part, i) => (i ? [", ", part] : [part]))] : null),
-    changeList(event));
+    changeList(event, labels));
 }
 
 /**
  * A feed: `load(cursor)` answers a page, `resolve(events, labels)` may fill
  * `labels` (target id → { text, href }) before they are shown. `id` prefixes
- * the list (`${id}-list`), its empty, error and "Load more" elements.
+ * the list (`${id}-list`), its empty, error and "Load more" elements. The
+ * element's `reload()` shows the first page again.
  */
 export function activityFeed({ id, load, resolve, emptyText, notFoundText }) {
   const labels = new Map();
@@ -181,9 +184,10 @@ export function activityFeed({ id, load, resolve, emptyText, notFoundText }) {
   const said = h("p", { className: "visually-hidden", role: "status", id: `${id}-status` });
   const error = h("p", { className: "error", id: `${id}-error`, role: "alert" });
   const more = h("button", { type: "button", id: `${id}-more`, hidden: true }, "Load more");
-  const loading = h("p", { className: "loading", role: "status" }, "Loading activity…");
-  const root = h("div", { className: "feed", id }, loading, list, error, said, more);
+  const note = h("p", { className: "muted empty", id: `${id}-note`, hidden: true });
+  const root = h("div", { className: "feed", id }, note, list, error, said, more);
   let cursor = null;
+  let loads = 0;
 
   const add = async (page) => {
     const events = page?.results ?? [];
@@ -194,15 +198,28 @@ export function activityFeed({ id, load, resolve, emptyText, notFoundText }) {
     return events.length;
   };
 
-  (async () => {
+  const say = (noteId, text) => {
+    note.id = `${id}-${noteId}`;
+    note.textContent = text;
+    note.hidden = false;
+  };
+
+  root.reload = async () => {
+    const mine = ++loads;
+    const loading = h("p", { className: "loading", role: "status" }, "Loading activity…");
+    root.prepend(loading);
     try {
-      const count = await add(await load(null));
-      if (!count) root.prepend(h("p", { className: "muted empty", id: `${id}-empty` }, emptyText));
+      const page = await load(null);
+      if (mine !== loads) return;
+      list.replaceChildren();
+      note.hidden = true;
+      error.textContent = "";
+      if (!(await add(page))) say("empty", emptyText);
     } catch (err) {
-      if (err instanceof SessionEnded) return;
+      if (err instanceof SessionEnded || mine !== loads) return;
       if (err instanceof ApiError && err.status === 404 && notFoundText) {
         // Not an error of the person's: this deployment has no such feed yet.
-        root.prepend(h("p", { className: "muted empty", id: `${id}-unavailable` }, notFoundText));
+        say("unavailable", notFoundText);
         return;
       }
       error.textContent = `Cannot show the activity: ${err.message}`;
@@ -210,11 +227,12 @@ export function activityFeed({ id, load, resolve, emptyText, notFoundText }) {
     } finally {
       loading.remove();
     }
-  })();
+  };
 
   more.addEventListener("click", () => busy(more, "Loading…", error, async () => {
     const count = await add(await load(cursor));
     said.textContent = `${count} more ${count === 1 ? "event" : "events"} shown.`;
   }));
+  root.reload();
   return root;
 }
