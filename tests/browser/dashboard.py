@@ -8,7 +8,8 @@ stack's local outbox (what AWS would email). Each step asserts what the
 person sees; the version check is called outside the browser with the API
 key read from the page. axe-core runs on every page of the journey (no
 serious or critical violation); screenshots of each page at 1280 px and the
-project page at 375 px go to target/browser-test/screenshots/.
+project, Activity and version history pages at 375 px (no sideways
+scroll) go to target/browser-test/screenshots/.
 
   1. the owner opens the site: sign-in; signs in (keyboard) and lands in
      their team; a new team from the team switcher's "new team"
@@ -28,8 +29,9 @@ project page at 375 px go to target/browser-test/screenshots/.
   7c. the version's history: the previous revision restored through the
      confirmation dialog (what changes, Escape cancels); forceUpgrade is
      off again on the page, 7d. through the API, and the restore is in
-     the Activity; 7e. the team's Activity, 7f. the account's token
-     activity (each where this API records it)
+     the Activity (after 17 more edits, on the page "Load more" shows);
+     7e. the team's Activity, 7f. the account's token activity (each
+     where this API records it)
   8. the owner invites the teammate
   9. second browser: the teammate opens the project's URL, signs in with the
      temporary password, sets a password, is in no team (offered to accept),
@@ -597,12 +599,29 @@ def activity_and_restore(owner, team_id, project_id):
     status, body = http("GET", f"{API}/api/v1/projects/{project_id}/versions/{version_id}?teamId={team_id}",
                         token=session)
     assert status == 200 and body["forceUpgrade"] is False, (status, body)
+    # More events than a page holds (20): 17 edits through the API, the last
+    # putting the internal notes back as they were.
+    url = f"{API}/api/v1/projects/{project_id}/versions/{version_id}?teamId={team_id}"
+    fields = {k: body[k] for k in ("appName", "appVersion", "platform", "environment", "forceUpgrade", "message",
+                                   "messageLocale", "customAttributes", "internalNotes", "active")}
+    for n in range(1, 18):
+        notes = fields["internalNotes"] if n == 17 else f"Draft {n}"
+        status, _ = http("PATCH", url, token=session, body={**fields, "internalNotes": notes})
+        assert status == 200, status
     owner.el("version-activity-link").click()
     owner.heading(r"^Activity · Wallpaper App$")
     owner.wait.until(lambda _: owner.all("#activity-list li.event"))
-    newest = owner.css("#activity-list li.event")
-    assert newest.get_attribute("data-action") == "version.restored", newest.text
-    assert f"to revision {number}" in newest.find_element(By.CSS_SELECTOR, ".event-what").text, newest.text
+    events = owner.all("#activity-list li.event")
+    assert len(events) == 20, len(events)
+    assert events[0].find_element(By.CSS_SELECTOR, "li[data-field=internalNotes]").text == \
+        "internalNotes Draft 16 → 1.x has the crash on launch."
+    owner.el("activity-more").click()
+    owner.wait.until(lambda _: len(owner.all("#activity-list li.event")) == 21)
+    assert not owner.el("activity-more").is_displayed(), "the second page is the last"
+    said = owner.el("activity-status").get_attribute("textContent")
+    assert said == "1 more event shown.", said
+    restored = [e for e in owner.all("#activity-list li.event") if e.get_attribute("data-action") == "version.restored"]
+    assert len(restored) == 1 and f"to revision {number}" in restored[0].text, [e.text for e in restored]
 
     step("7e. the team's Activity (members, projects, API keys), from the main navigation")
     owner.click_link("Activity")
