@@ -30,7 +30,9 @@ scroll) go to target/browser-test/screenshots/.
      confirmation dialog (what changes, Escape cancels); forceUpgrade is
      off again on the page, 7d. through the API, and the restore is in
      the Activity (after 17 more edits, on the page "Load more" shows);
-     7e. the team's Activity, 7f. the account's token activity (each
+     7e. a deleted version's page keeps its history: a restore is a 409
+     while another version holds its identity, then brings it back;
+     7f. the team's Activity, 7g. the account's token activity (each
      where this API records it)
   8. the owner invites the teammate
   9. second browser: the teammate opens the project's URL, signs in with the
@@ -623,7 +625,44 @@ def activity_and_restore(owner, team_id, project_id):
     restored = [e for e in owner.all("#activity-list li.event") if e.get_attribute("data-action") == "version.restored"]
     assert len(restored) == 1 and f"to revision {number}" in restored[0].text, [e.text for e in restored]
 
-    step("7e. the team's Activity (members, projects, API keys), from the main navigation")
+    step("7e. deleted, the version's page keeps its history; a restore while another version holds its identity is a 409")
+    owner.d.back()
+    owner.heading(r"Wallpaper App <2\.0\.0")
+    owner.el("delete-version").click()
+    owner.shown("confirm-dialog")
+    owner.el("confirm-ok").click()
+    assert owner.text_in("versions-status", r"Version Wallpaper App <2\.0\.0 \(android, production\) deleted")
+    status, other = http("POST", f"{API}/api/v1/projects/{project_id}/versions?teamId={team_id}", token=session,
+                         body={**fields, "project": project_id})
+    assert status == 201, (status, other)
+    owner.el("project-activity-link").click()
+    owner.heading(r"^Activity · Wallpaper App$")
+    deleted = owner.wait.until(lambda _: owner.all("#activity-list li[data-action='version.deleted']"))[0]
+    link = deleted.find_element(By.CSS_SELECTOR, ".event-what a")
+    assert link.text == "Wallpaper App <2.0.0 (android, production) — deleted", link.text
+    link.click()
+    assert owner.text_in("version-deleted", r"This version was deleted")
+    revisions = owner.all("#history-list li.revision")
+    assert "Deleted" in revisions[0].find_element(By.CSS_SELECTOR, "h3").text, revisions[0].text
+    owner.page("version-deleted", shot=False)
+    revisions[1].find_element(By.CSS_SELECTOR, "button.restore").click()
+    owner.shown("confirm-dialog")
+    owner.el("confirm-ok").click()
+    said = owner.text_in("confirm-error", r"\S")
+    assert said.startswith("Not restored: another version of this project is now Wallpaper App <2.0.0"), said
+    owner.el("confirm-cancel").click()
+    status, _ = http("DELETE", f"{API}/api/v1/projects/{project_id}/versions/{other['id']}?teamId={team_id}",
+                     token=session)
+    assert status == 204, status
+    owner.all("#history-list li.revision")[1].find_element(By.CSS_SELECTOR, "button.restore").click()
+    owner.shown("confirm-dialog")
+    owner.el("confirm-ok").click()
+    assert owner.text_in("version-status", r"Restored revision \d+ of Wallpaper App <2\.0\.0")
+    assert owner.el("fact-force-upgrade").text == "Off" and not owner.all("#version-deleted")
+    status, body = http("GET", url, token=session)
+    assert status == 200 and body["internalNotes"] == "1.x has the crash on launch.", (status, body)
+
+    step("7f. the team's Activity (members, projects, API keys), from the main navigation")
     owner.click_link("Activity")
     owner.heading(r"^Activity$")
     assert owner.url() == f"/teams/{team_id}/activity", owner.url()
@@ -638,7 +677,7 @@ def activity_and_restore(owner, team_id, project_id):
             assert expected in whats, whats
     owner.page("team-activity")
 
-    step("7f. the account's token activity, below the token list")
+    step("7g. the account's token activity, below the token list")
     owner.click_link("Access Tokens")
     owner.heading(r"^Access Tokens$")
     owner.wait.until(lambda _: owner.all("#token-events-list li.event") or owner.all("#token-events-unavailable")
