@@ -693,8 +693,6 @@ def activity_and_restore(owner, team_id, project_id):
     owner.d.back()
     owner.heading(r"^Activity$")
     owner.d.back()
-    owner.heading(r"^Activity · Wallpaper App$")
-    owner.d.back()
     owner.heading(r"Wallpaper App <2\.0\.0")
 
 
