@@ -644,7 +644,9 @@ def activity_and_restore(owner, team_id, project_id):
     assert owner.text_in("version-deleted", r"This version was deleted")
     revisions = owner.all("#history-list li.revision")
     assert "Deleted" in revisions[0].find_element(By.CSS_SELECTOR, "h3").text, revisions[0].text
-    owner.page("version-deleted", shot=False)
+    # 22 revisions: the newest 10 listed, the rest folded.
+    assert owner.css("#older-revisions summary").text == "Older revisions (12)", owner.css("#older-revisions").text
+    owner.page("version-deleted")
     revisions[1].find_element(By.CSS_SELECTOR, "button.restore").click()
     owner.shown("confirm-dialog")
     owner.el("confirm-ok").click()

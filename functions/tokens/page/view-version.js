@@ -26,6 +26,9 @@ function changeItems(diffs) {
     code(name), " ", formatValue(before), h("span", { className: "arrow" }, " → "), formatValue(after)));
 }
 
+/** Revisions listed before "Older revisions". */
+const SHOWN_REVISIONS = 10;
+
 const ACTIONS = {
   "version.created": "Created",
   "version.updated": "Updated",
@@ -142,7 +145,7 @@ function historySection(ctx, { revisions, current, said }) {
     body = h("p", { className: "muted", id: "history-empty" },
       "No revision recorded yet: this version was last written before history was kept. Its next change starts it.");
   } else {
-    body = h("ol", { className: "events revisions", id: "history-list" }, revisions.map((revision, i) => {
+    const items = revisions.map((revision, i) => {
       const older = revisions[i + 1];
       const diffs = revision.deleted || !older ? [] : differences(older.version, revision.version);
       const isCurrent = i === 0 && !revision.deleted;
@@ -164,7 +167,12 @@ function historySection(ctx, { revisions, current, said }) {
           "aria-label": `Restore revision ${revision.revision}`,
           onclick: () => askRestore(ctx, { revision, current, said }),
         }, "Restore…") : null);
-    }));
+    });
+    // A long history: the newest in view, the rest one click away.
+    body = [h("ol", { className: "events revisions", id: "history-list" }, items.slice(0, SHOWN_REVISIONS)),
+      items.length > SHOWN_REVISIONS ? h("details", { className: "panel", id: "older-revisions" },
+        h("summary", {}, `Older revisions (${items.length - SHOWN_REVISIONS})`),
+        h("ol", { className: "events revisions" }, items.slice(SHOWN_REVISIONS))) : null];
   }
   return h("section", { "aria-labelledby": "history-title", id: "history" },
     h("h2", { id: "history-title" }, "History"),
