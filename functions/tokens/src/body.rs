@@ -274,4 +274,52 @@ mod tests {
             .is_ok()
         );
     }
+
+    #[test]
+    fn limits_are_optional_lists_checked_as_a_whole() {
+        let t = parse(json!({"name": "ci", "scopes": ["versions:read"]})).expect("valid");
+        assert_eq!((t.projects, t.environments), (None, None));
+        let t = parse(json!({"name": "ci", "scopes": ["versions:read"],
+                             "projects": null, "environments": null}))
+        .expect("valid");
+        assert_eq!((t.projects, t.environments), (None, None));
+
+        let id = app_upgrade::domain::ProjectId::generate();
+        let t = parse(json!({"name": "ci", "scopes": ["versions:read"],
+                             "projects": [id.as_str(), "prj_bad"],
+                             "environments": [" Staging ", "qa"]}))
+        .expect("parsed: whether the ids are the owner's is the store's to say");
+        let projects = t.projects.expect("limited");
+        assert_eq!(projects.ids, vec![id]);
+        assert_eq!(projects.malformed, vec!["prj_bad"]);
+        let environments: Vec<&str> = t
+            .environments
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(environments, vec!["staging", "qa"]);
+
+        let long = "x".repeat(200);
+        for (limits, field) in [
+            (json!({"projects": []}), "projects"),
+            (json!({"projects": "prj_x"}), "projects"),
+            (json!({"projects": [1]}), "projects"),
+            (json!({"projects": [long, long]}), "projects"),
+            (json!({"environments": []}), "environments"),
+            (json!({"environments": ["a", "A"]}), "environments"),
+            (json!({"environments": [""]}), "environments"),
+            (json!({"environments": [null]}), "environments"),
+        ] {
+            let mut body = json!({"name": "ci", "scopes": ["versions:read"]});
+            if let (Value::Object(body), Value::Object(limits)) = (&mut body, limits.clone()) {
+                body.extend(limits);
+            }
+            let err = parse(body).expect_err(&limits.to_string());
+            assert_eq!(fields(&err), vec![field], "{limits}");
+            // What is echoed of the input is bounded.
+            assert!(err.errors()[0].message.len() < 120, "{limits}");
+        }
+    }
 }
