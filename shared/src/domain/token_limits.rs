@@ -91,7 +91,7 @@ pub fn parse_projects<'a>(
     items: impl IntoIterator<Item = &'a str>,
 ) -> Result<RequestedProjects, LimitListError> {
     let items: Vec<&str> = items.into_iter().map(str::trim).collect();
-    check_count(items.len(), MAX_LIMIT_PROJECTS, "projects")?;
+    check_count(items.len(), MAX_LIMIT_PROJECTS, ("project", "projects"))?;
     check_unique(&items)?;
     let mut requested = RequestedProjects {
         ids: Vec::new(),
@@ -113,7 +113,11 @@ pub fn parse_environments<'a>(
     items: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<Environment>, LimitListError> {
     let items: Vec<&str> = items.into_iter().collect();
-    check_count(items.len(), MAX_LIMIT_ENVIRONMENTS, "environments")?;
+    check_count(
+        items.len(),
+        MAX_LIMIT_ENVIRONMENTS,
+        ("environment", "environments"),
+    )?;
     let environments = items
         .into_iter()
         .map(|item| {
@@ -127,10 +131,15 @@ pub fn parse_environments<'a>(
     Ok(environments)
 }
 
-fn check_count(len: usize, max: usize, what: &'static str) -> Result<(), LimitListError> {
+/// `what`: the singular and the plural.
+fn check_count(
+    len: usize,
+    max: usize,
+    (one, many): (&'static str, &'static str),
+) -> Result<(), LimitListError> {
     match len {
-        0 => Err(LimitListError::Empty(&what[..what.len() - 1])),
-        n if n > max => Err(LimitListError::TooMany { max, what }),
+        0 => Err(LimitListError::Empty(one)),
+        n if n > max => Err(LimitListError::TooMany { max, what: many }),
         _ => Ok(()),
     }
 }
