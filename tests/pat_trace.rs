@@ -9,8 +9,10 @@
 use std::time::Instant;
 
 use app_upgrade::auth::UNKNOWN_PAT_TTL_MS;
-use app_upgrade::domain::{PlainSecret, SecretKind, Timestamp, UserId};
-use app_upgrade::store::{Credential, CredentialStore, DynamoStore};
+use app_upgrade::domain::{
+    PlainSecret, Scope, Scopes, SecretKind, Timestamp, TokenLimits, UserId, issue_pat,
+};
+use app_upgrade::store::{Credential, CredentialStore, CredentialWriter, DynamoStore};
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
 use integration_tests::http::{Reply, request, send};
@@ -180,6 +182,35 @@ async fn the_token_list_shows_where_the_last_use_came_from_at_no_extra_cost() {
     assert_eq!(first.1, 1);
     assert_eq!(warm.1, 0);
     assert_eq!(first.0, warm.0);
+
+    // A token limited to the project reads its limits with its credential:
+    // its list costs what the unlimited token's does.
+    let limited = issue_pat(
+        fx.user.clone(),
+        "limited".into(),
+        Scopes::new([Scope::VersionsRead]).expect("non-empty"),
+        1,
+        Timestamp::now(),
+    )
+    .expect("randomness")
+    .limited(TokenLimits::new(Some(vec![fx.project.clone()]), None));
+    fx.store.create_pat(&limited).await.expect("stored");
+    let limited_list = || {
+        request(
+            Method::GET,
+            &fx.collection(),
+            Some(limited.secret.expose()),
+            None,
+        )
+    };
+    assert_eq!(send(&versions, limited_list()).await.status, StatusCode::OK);
+    let calls = counting.calls();
+    assert_eq!(send(&versions, limited_list()).await.status, StatusCode::OK);
+    assert_eq!(
+        counting.calls() - calls,
+        warm.0,
+        "a limited token's list costs no call more"
+    );
     assert_eq!(
         entry(&tokens, &fx.user, "rw").await["lastUsedIp"],
         "203.0.113.9"

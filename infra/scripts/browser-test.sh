@@ -64,7 +64,8 @@ say "the stack serves $APP_UPGRADE_URL ($((SECONDS - start)) s)"
 
 journeys=$SECONDS
 "$root/.venv/bin/python" "$root/tests/browser/tokens_page.py" \
-  --screenshot "$out/screenshots/access-tokens.png" --artifacts "$out"
+  --screenshot "$out/screenshots/access-tokens.png" --artifacts "$out" \
+  --axe "$tools/node_modules/axe-core/axe.min.js"
 # The Access Tokens journey revoked every token of the demo account; the
 # dashboard journey needs none.
 "$root/.venv/bin/python" "$root/tests/browser/dashboard.py" \

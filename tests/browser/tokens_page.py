@@ -9,6 +9,12 @@ COGNITO_*). Steps, each asserted:
   2. create a versions:read token (after the API's 400 for a nameless one)
      and read it from the page
   3. with it, outside the browser: list versions 200, create a version 403
+  3b. a limited token from the form (the demo project chosen, "Staging"
+     typed): the list shows its project by name and its environment; with
+     it, a production version is a 403 naming production and a staging one
+     201; axe finds nothing; screenshots at 1280 and 375 px (no sideways
+     scrolling); "Create replacement" on it (it expires within 7 days)
+     fills in the form with a new name, its permissions and limits
   4. reload: the token is nowhere in the DOM or browser storage
   5. a duplicate name: the API's 409 message next to the form
   6. revoke it with the confirmation step: the row goes, the token gets 401
@@ -44,7 +50,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as visible
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "infra/scripts"))
 import local_cognito  # noqa: E402  (the stack's own Cognito set-up)
@@ -197,7 +203,105 @@ def check_headers():
     assert headers["X-Content-Type-Options"] == "nosniff", headers
 
 
-def journey(page, screenshot):
+def axe(page, source, name):
+    """axe-core on the page as it is now: no violation at all."""
+    d = page.d
+    if not d.execute_script("return typeof window.axe === 'object'"):
+        d.execute_script(source)
+    result = d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))))"
+        ".catch(e => done({error: String(e)}));")
+    assert result == [], f"axe on {name}: {json.dumps(result, indent=1)}"
+
+
+def whole_page(d, path, width):
+    """The whole page at `width` CSS px; at a phone's width it must not
+    scroll sideways."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    phone = width < 400
+    size = d.get_window_size()
+    if phone:
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    else:
+        d.set_window_size(width, size["height"])
+    time.sleep(0.3)
+    try:
+        if phone:
+            overflow = d.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{path.name}: the page scrolls sideways by {overflow}px at {width}px"
+        content = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": content["width"], "height": content["height"], "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
+    finally:
+        if phone:
+            d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        d.set_window_size(size["width"], size["height"])
+
+
+def limited_token(page, versions, axe_source, shots):
+    d = page.d
+    project_id = ENV["APP_UPGRADE_PROJECT_ID"]
+    name = "Staging deploys"
+    page.el("token-name").send_keys(name)
+    read, write = d.find_elements(By.CSS_SELECTOR, 'input[name="scopes"]')
+    write.click()
+    box = d.find_element(By.CSS_SELECTOR, f'#token-projects input[value="{project_id}"]')
+    label = box.find_element(By.XPATH, "..").text
+    assert "Demo Project" in label, label
+    box.click()
+    page.el("token-environments").send_keys("Staging")
+    Select(page.el("token-expiry")).select_by_value("7")
+    before = page.el("new-token-value").text
+    page.el("create-button").click()
+    page.wait.until(lambda _: page.el("new-token-value").text != before)
+    secret = page.el("new-token-value").text
+    assert SECRET.fullmatch(secret), "the page shows the new token"
+    page.wait.until(lambda _: name in page.rows())
+    row = page.rows()[name]
+    cells = {c.get_attribute("data-label"): c.text for c in row.find_elements(By.CSS_SELECTOR, "td")}
+    assert cells["Projects"] == "Demo Project", cells
+    assert cells["Environments"] == "staging", cells
+    assert "Expires soon" in cells["Expires"], cells
+    others = [r for n, r in page.rows().items() if n != name]
+    assert all("All projects" in r.text and "All environments" in r.text for r in others), \
+        "an unlimited token says so"
+    assert page.el("token-environments").get_attribute("value") == "", "the form is reset"
+
+    status, body = http("POST", versions, secret, {
+        "project": project_id, "appName": "Browser App", "appVersion": "1.0.0",
+        "platform": "android", "environment": "production", "forceUpgrade": False})
+    assert status == 403 and "production" in body["message"], (status, body)
+    status, body = http("POST", versions, secret, {
+        "project": project_id, "appName": "Browser App", "appVersion": "1.0.0",
+        "platform": "android", "environment": "staging", "forceUpgrade": False})
+    assert status == 201, (status, body)
+    status, body = http("GET", versions, secret)
+    assert status == 200 and all(v["environment"] == "staging" for v in body["results"]), body
+
+    axe(page, axe_source, "access tokens, a limited token listed")
+    whole_page(d, shots / "access-tokens-limited.png", 1280)
+    whole_page(d, shots / "access-tokens-375.png", 375)
+
+    row.find_element(By.XPATH, ".//button[text()='Create replacement']").click()
+    assert page.text_in("create-status", r"Filled in from")
+    assert d.switch_to.active_element == page.el("token-name")
+    assert page.el("token-name").get_attribute("value") == f"{name} (replacement)"
+    read, write = d.find_elements(By.CSS_SELECTOR, 'input[name="scopes"]')
+    assert read.is_selected() and write.is_selected()
+    assert d.find_element(By.CSS_SELECTOR, f'#token-projects input[value="{project_id}"]').is_selected()
+    assert page.el("token-environments").get_attribute("value") == "staging"
+    axe(page, axe_source, "access tokens, a replacement filled in")
+    return secret
+
+
+def journey(page, screenshot, axe_source):
     d = page.d
     user, password = ENV["APP_UPGRADE_USERNAME"], ENV["APP_UPGRADE_PASSWORD"]
     versions = (f"{API}/api/v1/projects/{ENV['APP_UPGRADE_PROJECT_ID']}/versions"
@@ -256,10 +360,13 @@ def journey(page, screenshot):
         "platform": "android", "environment": "production", "forceUpgrade": False})
     assert status == 403, (status, body)
 
+    step("3b. a limited token from the form; its replacement filled in")
+    limited = limited_token(page, versions, axe_source, Path(screenshot).parent)
+
     step("4. reload: the token is gone from the DOM and storage")
     d.refresh()
     page.shown("sign-in-form")
-    page.assert_nothing_kept(secret, password)
+    page.assert_nothing_kept(secret, limited, password)
     assert not page.displayed("new-token")
 
     step("5. a duplicate name: the API's 409 message next to the form")
@@ -416,12 +523,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--artifacts", required=True)
+    parser.add_argument("--axe", required=True, help="axe.min.js of the pinned axe-core")
     args = parser.parse_args()
     check_headers()
     driver = browser()
     page = Page(driver)
     try:
-        journey(page, args.screenshot)
+        journey(page, args.screenshot, Path(args.axe).read_text())
     except BaseException:
         driver.save_screenshot(str(Path(args.artifacts) / "failure.png"))
         Path(args.artifacts, "failure.html").write_text(driver.page_source)

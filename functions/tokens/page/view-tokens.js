@@ -1,11 +1,16 @@
 // /account/tokens: the account's Personal Access Tokens: list, create (the
-// secret shown once), revoke one, revoke all.
+// secret shown once, optionally limited to some projects of the person's
+// teams and some environments), replace one that expires soon, revoke one,
+// revoke all.
 
 import * as api from "./api.js";
 import { cell, clearErrors, code, confirm, h, heading, secretPanel, showErrors, time } from "./ui.js";
 import { tokenActivity } from "./view-token-activity.js";
 
-const FIELD_LABELS = { name: "Name", scopes: "Permissions", expiresInDays: "Expiry" };
+const FIELD_LABELS = {
+  name: "Name", scopes: "Permissions", expiresInDays: "Expiry", projects: "Projects", environments: "Environments",
+};
+const MAX_NAME = 100;
 const SOON = 7 * 24 * 3600 * 1000;
 
 export default async function tokensView(ctx) {
@@ -16,7 +21,12 @@ export default async function tokensView(ctx) {
   const revokeAllRow = h("p", { className: "revoke-all", id: "revoke-all-row", hidden: true },
     h("button", { type: "button", id: "revoke-all", className: "danger", onclick: () => askRevokeAll() }, "Revoke all tokens"));
   const panelSlot = h("div", { id: "new-token-slot" });
+  const formStatus = h("p", { id: "create-status", role: "status", className: "status" });
   let shown = [];
+  // Every project of the person's teams, for the form and for the list's
+  // names: [{ id, name, teamName }].
+  const projects = await teamProjects(ctx.teams());
+  const projectName = new Map(projects.map((p) => [p.id, p.name]));
 
   const load = async () => {
     try {
@@ -44,24 +54,39 @@ export default async function tokensView(ctx) {
       const expires = Date.parse(token.expiresAt);
       const expired = expires <= now;
       if (expired) row.classList.add("expired");
-      const limits = (list, all) => (Array.isArray(list) && list.length ? list.map((item) => code(item)) : all);
+      const limits = (list, all, show) => (Array.isArray(list) && list.length
+        ? h("ul", { className: "limits" }, list.map((item) => h("li", {}, show(item))))
+        : all);
+      const soon = !expired && expires - now < SOON;
       row.append(...[
         cell(token.name, "th"),
-        cell(token.scopes.map((scope) => code(scope))),
-        extra.projects ? cell(limits(token.projects, "All projects")) : null,
-        extra.environments ? cell(limits(token.environments, "All environments")) : null,
+        cell(limits(token.scopes, "", code)),
+        extra.projects ? cell(limits(token.projects, "All projects",
+          (id) => (projectName.has(id) ? projectName.get(id) : code(id)))) : null,
+        extra.environments ? cell(limits(token.environments, "All environments", code)) : null,
         cell([code(token.hint)]),
         cell([time(token.createdAt)]),
         cell(expired
           ? [tag("Expired"), " ", time(token.expiresAt)]
-          : expires - now < SOON ? [time(token.expiresAt), " ", tag("Expires soon")] : [time(token.expiresAt)]),
-        cell(token.lastUsedAt
-          ? [time(token.lastUsedAt), extra.ip && token.lastUsedIp ? [h("br"), h("span", { className: "muted" }, `from ${token.lastUsedIp}`)] : null]
-          : "Never"),
-        cell([h("button", {
-          type: "button", className: "danger small", "aria-label": `Revoke ${token.name}`,
-          onclick: () => askRevoke(token),
-        }, "Revoke")]),
+          : soon ? [time(token.expiresAt), " ", tag("Expires soon")] : [time(token.expiresAt)]),
+        cell([
+          token.lastUsedAt
+            ? [time(token.lastUsedAt), extra.ip && token.lastUsedIp ? [h("br"), h("span", { className: "muted" }, `from ${token.lastUsedIp}`)] : null]
+            : "Never",
+          // A rotation's answer given again: CI retrying, or someone else
+          // holding the old secret and the key.
+          token.lastReplayAt ? [h("br"), h("span", { className: "muted replay" }, "Rotation replayed ",
+            time(token.lastReplayAt), token.lastReplayIp ? ` from ${token.lastReplayIp}` : "")] : null,
+        ]),
+        cell(h("div", { className: "actions" },
+          expired || soon ? h("button", {
+            type: "button", className: "small", "aria-label": `Create a replacement for ${token.name}`,
+            onclick: () => prefillReplacement(token),
+          }, "Create replacement") : null,
+          h("button", {
+            type: "button", className: "danger small", "aria-label": `Revoke ${token.name}`,
+            onclick: () => askRevoke(token),
+          }, "Revoke"))),
       ].filter(Boolean));
       [...row.children].forEach((element, i) => {
         if (element.tagName === "TD" && i < heads.length - 1) element.dataset.label = heads[i].textContent;
@@ -120,6 +145,18 @@ export default async function tokensView(ctx) {
     h("input", { type: "checkbox", name: "scopes", value, checked }), " ", code(value), ` ${text}`);
   const expiry = h("select", { id: "token-expiry", name: "expiresInDays", "aria-describedby": "expiry-error" },
     [7, 30, 60, 90, 180, 366].map((days) => h("option", { value: String(days), selected: days === 90 }, `${days} days`)));
+  const projectBoxes = projects.map((project) => h("label", { className: "check" },
+    h("input", { type: "checkbox", name: "projects", value: project.id }),
+    " ", project.name, h("span", { className: "muted" }, ` · ${project.teamName}`)));
+  const projectsField = h("fieldset", { id: "token-projects", "aria-describedby": "projects-hint projects-error" },
+    h("legend", {}, "Projects"),
+    h("p", { id: "projects-hint", className: "hint" }, projects.length
+      ? "Limit the token to some projects. None chosen: every project of your teams, now and later."
+      : "Your teams have no projects yet: the token reaches every project of your teams."),
+    projectBoxes,
+    h("p", { id: "projects-error", className: "error field-error", dataset: { field: "projects" } }));
+  const environmentsInput = h("input", { id: "token-environments", name: "environments", autocomplete: "off",
+    placeholder: "staging, qa", "aria-describedby": "environments-hint environments-error" });
   const createError = h("p", { id: "create-error", className: "error", role: "alert" });
   const createButton = h("button", { type: "submit", id: "create-button", className: "primary" }, "Generate token");
   const form = h("form", { id: "create-form", noValidate: true },
@@ -132,9 +169,16 @@ export default async function tokensView(ctx) {
       scope("versions:read", "list versions and retrieve a version", true),
       scope("versions:write", "create, update and delete versions", false),
       h("p", { id: "scopes-error", className: "error field-error", dataset: { field: "scopes" } })),
+    projectsField,
+    h("label", { for: "token-environments" }, "Environments"),
+    environmentsInput,
+    h("p", { id: "environments-hint", className: "hint" },
+      "Comma-separated, for example staging, qa. Empty: every environment."),
+    h("p", { id: "environments-error", className: "error field-error", dataset: { field: "environments" } }),
     h("label", { for: "token-expiry" }, "Expires in"),
     expiry,
     h("p", { id: "expiry-error", className: "error field-error", dataset: { field: "expiresInDays" } }),
+    formStatus,
     createError,
     createButton);
   form.addEventListener("submit", async (event) => {
@@ -145,6 +189,11 @@ export default async function tokensView(ctx) {
       scopes: [...form.querySelectorAll('input[name="scopes"]:checked')].map((box) => box.value),
       expiresInDays: Number(expiry.value),
     };
+    const chosen = [...form.querySelectorAll('input[name="projects"]:checked')].map((box) => box.value);
+    if (chosen.length) body.projects = chosen;
+    const environments = environmentsInput.value.split(",").map((e) => e.trim()).filter(Boolean);
+    if (environments.length) body.environments = environments;
+    formStatus.textContent = "";
     createButton.disabled = true;
     createButton.textContent = "Generating…";
     try {
@@ -167,6 +216,25 @@ export default async function tokensView(ctx) {
     }
   });
 
+  /** The create form, filled in for a replacement of `token`: a free name
+   *  after its own, the same permissions and limits. */
+  const prefillReplacement = (token) => {
+    clearErrors(form);
+    form.reset();
+    nameInput.value = freeName(`${token.name} (replacement)`, shown.map((t) => t.name));
+    for (const box of form.querySelectorAll('input[name="scopes"]')) box.checked = token.scopes.includes(box.value);
+    for (const box of form.querySelectorAll('input[name="projects"]')) {
+      box.checked = (token.projects ?? []).includes(box.value);
+    }
+    environmentsInput.value = (token.environments ?? []).join(", ");
+    const missing = (token.projects ?? []).filter((id) => !projectName.has(id));
+    formStatus.textContent = `Filled in from “${token.name}”: review and generate the replacement, `
+      + "put it where the old one is used, then revoke the old one."
+      + (missing.length ? ` ${missing.length} of its projects are no longer in your teams and were left out.` : "");
+    form.scrollIntoView({ block: "start" });
+    nameInput.focus();
+  };
+
   await load();
   ctx.show(
     h("section", { id: "tokens", "aria-labelledby": "tokens-title" },
@@ -188,6 +256,32 @@ export default async function tokensView(ctx) {
         revokeAllRow),
       tokenActivity()),
   );
+}
+
+/** Every project of `teams`, by name within each team; a team whose
+ *  projects cannot be read is left out (the form still works without). */
+async function teamProjects(teams) {
+  const lists = await Promise.all(teams.map(async (team) => {
+    try {
+      const list = await api.projects.list(team.id);
+      return list.map((p) => ({ id: p.id, name: p.name, teamName: team.name }));
+    } catch (err) {
+      if (err instanceof api.SessionEnded) throw err;
+      return [];
+    }
+  }));
+  return lists.flat().sort((a, b) => a.teamName.localeCompare(b.teamName) || a.name.localeCompare(b.name));
+}
+
+/** `wanted`, or with a number after it, at most MAX_NAME characters and
+ *  not in `taken` (names compare case-insensitively, as the API's do). */
+function freeName(wanted, taken) {
+  const used = new Set(taken.map((name) => name.toLowerCase()));
+  for (let n = 1; ; n += 1) {
+    const suffix = n === 1 ? "" : ` ${n}`;
+    const name = [...wanted].slice(0, MAX_NAME - suffix.length).join("").trimEnd() + suffix;
+    if (!used.has(name.toLowerCase())) return name;
+  }
 }
 
 function tag(text) {

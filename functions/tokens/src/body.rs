@@ -1,13 +1,18 @@
 //! The create request's body: JSON in, a [`CreateToken`] that cannot be
 //! invalid out, with every problem reported at once.
 
-use app_upgrade::domain::{DEFAULT_PAT_LIFETIME_DAYS, Name, PAT_LIFETIME_DAYS, Scope, Scopes};
+use app_upgrade::domain::token_limits::{parse_environments, parse_projects};
+use app_upgrade::domain::{
+    DEFAULT_PAT_LIFETIME_DAYS, Environment, LimitListError, Name, PAT_LIFETIME_DAYS,
+    RequestedProjects, Scope, Scopes,
+};
 use app_upgrade::error::bounded;
 use app_upgrade::{ApiError, FieldErrors};
 use serde_json::{Map, Value};
 
-/// Largest body accepted: a real create body is about 100 bytes.
-pub const BODY_LIMIT: usize = 4 * 1024;
+/// Largest body accepted: a real create body is about 100 bytes, one with
+/// the most limits (50 projects, 20 environments) about 2.5 KiB.
+pub const BODY_LIMIT: usize = 8 * 1024;
 
 /// `POST /api/v1/account/tokens`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +20,20 @@ pub struct CreateToken {
     pub name: Name,
     pub scopes: Scopes,
     pub lifetime_days: u16,
+    /// `None`: every project of the owner's teams. Whether the ids are in
+    /// those teams is checked against the store.
+    pub projects: Option<RequestedProjects>,
+    /// `None`: every environment.
+    pub environments: Option<Vec<Environment>>,
 }
 
-const FIELDS: [&str; 3] = ["name", "scopes", "expiresInDays"];
+const FIELDS: [&str; 5] = [
+    "name",
+    "scopes",
+    "expiresInDays",
+    "projects",
+    "environments",
+];
 
 impl CreateToken {
     pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
@@ -28,12 +44,28 @@ impl CreateToken {
         let name = errors.check("name", parse_name(body.get("name")));
         let scopes = errors.check("scopes", parse_scopes(body.get("scopes")));
         let lifetime_days = errors.check("expiresInDays", parse_days(body.get("expiresInDays")));
-        let parsed = match (name, scopes, lifetime_days) {
-            (Some(name), Some(scopes), Some(lifetime_days)) => Some(Self {
-                name,
-                scopes,
-                lifetime_days,
+        let projects = errors.check(
+            "projects",
+            limit_list(body.get("projects"), "project ids", |items| {
+                parse_projects(items).map_err(echoed)
             }),
+        );
+        let environments = errors.check(
+            "environments",
+            limit_list(body.get("environments"), "environment names", |items| {
+                parse_environments(items).map_err(echoed)
+            }),
+        );
+        let parsed = match (name, scopes, lifetime_days, projects, environments) {
+            (Some(name), Some(scopes), Some(lifetime_days), Some(projects), Some(environments)) => {
+                Some(Self {
+                    name,
+                    scopes,
+                    lifetime_days,
+                    projects,
+                    environments,
+                })
+            }
             _ => None,
         };
         errors.finish(parsed)
@@ -77,6 +109,35 @@ fn parse_scopes(value: Option<&Value>) -> Result<Scopes, String> {
         ));
     }
     Scopes::new(scopes).ok_or_else(|| "must name at least one scope".into())
+}
+
+/// A limit list's error, what it echoes of the input bounded.
+fn echoed(err: LimitListError) -> String {
+    match err {
+        LimitListError::Duplicate(item) => format!("names {} more than once", bounded(&item)),
+        other => other.to_string(),
+    }
+}
+
+/// An optional limit list: absent or `null` is no limit; otherwise an array
+/// of strings that `parse` checks.
+fn limit_list<T>(
+    value: Option<&Value>,
+    what: &str,
+    parse: impl FnOnce(Vec<&str>) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(format!("must be an array of {what}, or left out for all")),
+    };
+    items
+        .iter()
+        .map(Value::as_str)
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| format!("must be an array of {what}, or left out for all"))
+        .and_then(parse)
+        .map(Some)
 }
 
 fn parse_days(value: Option<&Value>) -> Result<u16, String> {
@@ -212,5 +273,53 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn limits_are_optional_lists_checked_as_a_whole() {
+        let t = parse(json!({"name": "ci", "scopes": ["versions:read"]})).expect("valid");
+        assert_eq!((t.projects, t.environments), (None, None));
+        let t = parse(json!({"name": "ci", "scopes": ["versions:read"],
+                             "projects": null, "environments": null}))
+        .expect("valid");
+        assert_eq!((t.projects, t.environments), (None, None));
+
+        let id = app_upgrade::domain::ProjectId::generate();
+        let t = parse(json!({"name": "ci", "scopes": ["versions:read"],
+                             "projects": [id.as_str(), "prj_bad"],
+                             "environments": [" Staging ", "qa"]}))
+        .expect("parsed: whether the ids are the owner's is the store's to say");
+        let projects = t.projects.expect("limited");
+        assert_eq!(projects.ids, vec![id]);
+        assert_eq!(projects.malformed, vec!["prj_bad"]);
+        let environments: Vec<&str> = t
+            .environments
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(environments, vec!["staging", "qa"]);
+
+        let long = "x".repeat(200);
+        for (limits, field) in [
+            (json!({"projects": []}), "projects"),
+            (json!({"projects": "prj_x"}), "projects"),
+            (json!({"projects": [1]}), "projects"),
+            (json!({"projects": [long, long]}), "projects"),
+            (json!({"environments": []}), "environments"),
+            (json!({"environments": ["a", "A"]}), "environments"),
+            (json!({"environments": [""]}), "environments"),
+            (json!({"environments": [null]}), "environments"),
+        ] {
+            let mut body = json!({"name": "ci", "scopes": ["versions:read"]});
+            if let (Value::Object(body), Value::Object(limits)) = (&mut body, limits.clone()) {
+                body.extend(limits);
+            }
+            let err = parse(body).expect_err(&limits.to_string());
+            assert_eq!(fields(&err), vec![field], "{limits}");
+            // What is echoed of the input is bounded.
+            assert!(err.errors()[0].message.len() < 120, "{limits}");
+        }
     }
 }

@@ -3,13 +3,15 @@
 use std::net::IpAddr;
 
 use app_upgrade::ApiError;
+use app_upgrade::FieldErrors;
 use app_upgrade::auth::{
     TokenExpiry, authenticate_with_context, bearer_token, screen_pat, source_ip,
 };
 use app_upgrade::domain::{
-    Answer, IssuedPat, PatRecord, ReceiptScope, Scopes, Timestamp, TokenId, UserId, issue_pat,
-    reissue_pat,
+    Answer, Environment, IssuedPat, PatRecord, ProjectId, ReceiptScope, RequestedProjects, Scopes,
+    TeamId, Timestamp, TokenId, TokenLimits, UserId, issue_pat, reissue_pat,
 };
+use app_upgrade::error::bounded;
 use app_upgrade::http::idempotency::{json_answer, respond};
 use app_upgrade::http::{IdempotencyHeader, JsonBody, Once, idempotent_unless, json};
 use app_upgrade::store::TokenSummary;
@@ -39,6 +41,26 @@ struct TokenView {
     last_replay_at: Option<Timestamp>,
     last_replay_ip: Option<IpAddr>,
     hint: String,
+    #[serde(flatten)]
+    limits: LimitsView,
+}
+
+/// A token's limits as answers show them: each list only when limited.
+#[derive(Serialize)]
+struct LimitsView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    projects: Option<Vec<ProjectId>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environments: Option<Vec<Environment>>,
+}
+
+impl From<&TokenLimits> for LimitsView {
+    fn from(limits: &TokenLimits) -> Self {
+        Self {
+            projects: limits.projects().map(<[_]>::to_vec),
+            environments: limits.environments().map(<[_]>::to_vec),
+        }
+    }
 }
 
 impl From<TokenSummary> for TokenView {
@@ -53,6 +75,7 @@ impl From<TokenSummary> for TokenView {
             last_used_ip: t.last_used_ip,
             last_replay_at: t.last_replay_at,
             last_replay_ip: t.last_replay_ip,
+            limits: LimitsView::from(&t.limits),
             hint: t.hint,
         }
     }
@@ -72,6 +95,8 @@ struct IssuedView<'a> {
     scopes: Scopes,
     created_at: Timestamp,
     expires_at: Timestamp,
+    #[serde(flatten)]
+    limits: LimitsView,
     token: &'a str,
 }
 
@@ -86,6 +111,7 @@ fn issued_answer(pat: &IssuedPat) -> Result<Answer, ApiError> {
         scopes,
         created_at,
         expires_at,
+        limits,
         ..
     } = &pat.record;
     json_answer(
@@ -96,6 +122,7 @@ fn issued_answer(pat: &IssuedPat) -> Result<Answer, ApiError> {
             scopes: *scopes,
             created_at: *created_at,
             expires_at: *expires_at,
+            limits: LimitsView::from(limits),
             token: pat.secret.expose(),
         },
     )
@@ -114,7 +141,11 @@ pub async fn create_token<S: Store>(
 ) -> Result<Response, ApiError> {
     let request = CreateToken::parse(&body.into_object()?)?;
     let now = Timestamp::now();
-    may_create(&store, &owner, limits, now).await?;
+    let teams = may_create(&store, &owner, limits, now).await?;
+    let projects = match request.projects {
+        Some(requested) => Some(in_teams(&store, requested, &teams).await?),
+        None => None,
+    };
     let pat = issue_pat(
         owner,
         request.name.as_str().to_owned(),
@@ -122,7 +153,8 @@ pub async fn create_token<S: Store>(
         request.lifetime_days,
         now,
     )
-    .map_err(no_randomness)?;
+    .map_err(no_randomness)?
+    .limited(TokenLimits::new(projects, request.environments));
     store.create_pat(&pat).await?;
     tracing::info!(token_id = %pat.record.token_id, "token created");
     issued(&pat)
@@ -139,8 +171,9 @@ async fn may_create<S: Store>(
     owner: &UserId,
     limits: Limits,
     now: Timestamp,
-) -> Result<(), ApiError> {
-    if store.teams_of(owner).await?.is_empty() {
+) -> Result<Vec<TeamId>, ApiError> {
+    let teams = store.teams_of(owner).await?;
+    if teams.is_empty() {
         return Err(ApiError::forbidden(
             "this account is in no team, so it may not create tokens; ask the operator to add it to a team",
         ));
@@ -151,7 +184,48 @@ async fn may_create<S: Store>(
             "this account already has {max} live tokens, the most allowed; revoke one first"
         )));
     }
-    Ok(())
+    Ok(teams)
+}
+
+/// The requested projects, if every one is a project of one of `teams` (the
+/// owner's): one `BatchGetItem`. Otherwise a 400 listing the others with one
+/// message, whether they do not exist or are another team's, so a token's
+/// creation never tells whether someone else's project id exists.
+async fn in_teams<S: Store>(
+    store: &S,
+    requested: RequestedProjects,
+    teams: &[TeamId],
+) -> Result<Vec<ProjectId>, ApiError> {
+    let found = store.teams_of_projects(&requested.ids).await?;
+    let reachable = |id: &ProjectId| {
+        found
+            .iter()
+            .any(|(project, team)| project == id && teams.contains(team))
+    };
+    let outside: Vec<String> = requested
+        .malformed
+        .iter()
+        .map(|id| bounded(id).into_owned())
+        .chain(
+            requested
+                .ids
+                .iter()
+                .filter(|id| !reachable(id))
+                .map(ToString::to_string),
+        )
+        .collect();
+    if !outside.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "projects",
+            format!(
+                "names projects that are not in your teams: {}",
+                outside.join(", ")
+            ),
+        );
+        return errors.finish(None);
+    }
+    Ok(requested.ids)
 }
 
 pub async fn list_tokens<S: Store>(

@@ -10,10 +10,16 @@
 //!    at: a read-only token gets 403 on a write even for an unknown project.
 //!    A session has a member's rights: every scope.
 //! 3. `teamId` present (400).
-//! 4. The ids parse and the caller's account is a member of `teamId`, which
-//!    owns the project (one strongly consistent `BatchGetItem`); otherwise
-//!    404, never 403, so another team's ids look exactly like ids that do
-//!    not exist.
+//! 4. The ids parse, a limited PAT is limited to a set that holds the
+//!    project (no read: the limits came with the credential), and the
+//!    caller's account is a member of `teamId`, which owns the project (one
+//!    strongly consistent `BatchGetItem`); otherwise 404, never 403, so
+//!    another team's ids, and a project outside a token's limits, look
+//!    exactly like ids that do not exist.
+//!
+//! A PAT limited to some environments is admitted with them
+//! ([`Environments`]): each route applies them to the versions it reads or
+//! writes.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -22,7 +28,9 @@ use app_upgrade::ApiError;
 use app_upgrade::auth::jwt::JwtVerifier;
 use app_upgrade::auth::{Caller, authenticate_caller};
 use app_upgrade::domain::activity::Actor;
-use app_upgrade::domain::{ProjectId, Scope, TeamId, Timestamp, UserId, VersionId};
+use app_upgrade::domain::{
+    Environment, ProjectId, Scope, TeamId, Timestamp, TokenLimits, UserId, VersionId,
+};
 use app_upgrade::store::{CredentialStore, DirectoryStore};
 use axum::extract::{FromRequestParts, RawPathParams};
 use http::request::Parts;
@@ -52,6 +60,41 @@ impl RouteScope for Write {
 #[derive(Debug, Clone)]
 pub struct Sessions(pub Arc<JwtVerifier>);
 
+/// The environments an admitted caller reaches: a limited PAT's, or all
+/// (an unlimited PAT, an account session).
+#[derive(Debug, Clone, Default)]
+pub struct Environments(Option<Vec<Environment>>);
+
+impl Environments {
+    fn of(limits: &TokenLimits) -> Self {
+        Self(limits.environments().map(<[_]>::to_vec))
+    }
+
+    /// `None`: every environment.
+    pub fn limited_to(&self) -> Option<&[Environment]> {
+        self.0.as_deref()
+    }
+
+    pub fn reaches(&self, environment: &Environment) -> bool {
+        self.0.as_ref().is_none_or(|own| own.contains(environment))
+    }
+
+    /// A write to a version in `environment` (before or after the change):
+    /// 403 naming it when the token is limited to others.
+    pub fn may_write(&self, environment: &Environment) -> Result<(), ApiError> {
+        match &self.0 {
+            Some(own) if !own.contains(environment) => Err(ApiError::forbidden(format!(
+                "this token may not write versions in the {environment} environment (it is limited to {})",
+                own.iter()
+                    .map(Environment::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A caller admitted to a project: `/projects/{projectId}/versions`.
 pub struct ProjectAccess<Sc> {
     /// The caller's account (the token's owner, or the session's): whose
@@ -62,6 +105,7 @@ pub struct ProjectAccess<Sc> {
     pub team: TeamId,
     pub project: ProjectId,
     pub query: Query,
+    pub environments: Environments,
     scope: PhantomData<fn() -> Sc>,
 }
 
@@ -74,6 +118,7 @@ pub struct VersionAccess<Sc> {
     pub team: TeamId,
     pub project: ProjectId,
     pub version: VersionId,
+    pub environments: Environments,
     scope: PhantomData<fn() -> Sc>,
 }
 
@@ -92,6 +137,7 @@ struct Admitted {
     project: ProjectId,
     version: Option<VersionId>,
     query: Query,
+    environments: Environments,
 }
 
 async fn admit<S>(parts: &mut Parts, store: &S, scope: Scope) -> Result<Admitted, ApiError>
@@ -131,6 +177,13 @@ where
         }
     }
     let project = project.ok_or_else(project_not_found)?;
+    let limits = match &caller {
+        Caller::Pat(principal) => &principal.token.limits,
+        Caller::Session(_) => &TokenLimits::none(),
+    };
+    if !limits.reaches_project(&project) {
+        return Err(project_not_found());
+    }
 
     let access = store.access(&team, caller.account(), &project).await?;
     if !access.allowed() {
@@ -146,6 +199,7 @@ where
         project,
         version,
         query,
+        environments: Environments::of(limits),
     })
 }
 
@@ -164,6 +218,7 @@ where
             team: admitted.team,
             project: admitted.project,
             query: admitted.query,
+            environments: admitted.environments,
             scope: PhantomData,
         })
     }
@@ -185,6 +240,7 @@ where
             project: admitted.project,
             // Only routed paths with `{versionId}` use this extractor.
             version: admitted.version.ok_or_else(version_not_found)?,
+            environments: admitted.environments,
             scope: PhantomData,
         })
     }

@@ -7,7 +7,7 @@
 //! update or a create.
 
 use app_upgrade::domain::activity::{Cursor, Event, Provenance, Revision};
-use app_upgrade::domain::{Timestamp, VersionRecord};
+use app_upgrade::domain::{Environment, Timestamp, VersionId, VersionRecord};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{IdempotencyHeader, JsonBody, Once, RequestOrigin, idempotent, json};
 use app_upgrade::store::Feed;
@@ -85,13 +85,66 @@ pub async fn project_activity<S: Store>(
             params.limit,
         )
         .await?;
+    let events = match access.environments.limited_to() {
+        None => page.events,
+        Some(_) => within(&store, &access, page.events).await?,
+    };
     Ok(json(
         StatusCode::OK,
         &EventsPage {
-            results: page.events,
+            results: events,
             next_cursor: page.next.map(|c| c.encode()),
         },
     ))
+}
+
+/// Of a page of events, those a token limited to some environments may see:
+/// every event about no version, and each version event whose version is
+/// in its environments. A write that created, deleted or moved a version
+/// names its environment (before and after: both must be the token's); for
+/// any other, the version's present environment decides (one `BatchGetItem`
+/// for the page), and an event of a version since deleted that does not say
+/// is left out. A page may so hold fewer events than its `limit`; its
+/// cursor still leads on.
+async fn within<S: Store>(
+    store: &S,
+    access: &ProjectAccess<Read>,
+    events: Vec<Event>,
+) -> Result<Vec<Event>, ApiError> {
+    let reaches = |value: &Value| match value {
+        Value::Null => true,
+        Value::String(name) => {
+            Environment::parse(name).is_ok_and(|env| access.environments.reaches(&env))
+        }
+        _ => false,
+    };
+    let mut undecided: Vec<VersionId> = events
+        .iter()
+        .filter(|e| e.target.kind == "version" && !e.changes.contains_key("environment"))
+        .filter_map(|e| VersionId::parse(&e.target.id).ok())
+        .collect();
+    // A batch read refuses a key named twice.
+    undecided.sort();
+    undecided.dedup();
+    let present = if undecided.is_empty() {
+        Vec::new()
+    } else {
+        store.get_versions(&access.project, &undecided).await?
+    };
+    Ok(events
+        .into_iter()
+        .filter(|event| {
+            if event.target.kind != "version" {
+                return true;
+            }
+            match event.changes.get("environment") {
+                Some(change) => reaches(&change.before) && reaches(&change.after),
+                None => present.iter().any(|v| {
+                    v.id.as_str() == event.target.id && access.environments.reaches(&v.environment)
+                }),
+            }
+        })
+        .collect())
 }
 
 #[derive(Serialize)]
@@ -104,16 +157,23 @@ pub async fn version_history<S: Store>(
     access: VersionAccess<Read>,
 ) -> Result<Response, ApiError> {
     let mut results = store.history(&access.project, &access.version).await?;
-    if results.is_empty() {
+    let environment = match results.last() {
+        Some(latest) => latest.version.environment.clone(),
         // A version written before history was kept still has itself.
-        if store
-            .get_version(&access.project, &access.version)
-            .await?
-            .is_none()
-        {
-            return Err(version_not_found());
+        None => {
+            store
+                .get_version(&access.project, &access.version)
+                .await?
+                .ok_or_else(version_not_found)?
+                .environment
         }
+    };
+    // A limited token sees the versions of its environments, and of those
+    // only the revisions that were in them.
+    if !access.environments.reaches(&environment) {
+        return Err(version_not_found());
     }
+    results.retain(|r| access.environments.reaches(&r.version.environment));
     results.reverse();
     Ok(json(StatusCode::OK, &Revisions { results }))
 }
@@ -173,10 +233,16 @@ pub async fn restore_version<S: Store>(
                 },
             );
         };
+        if !access.environments.reaches(&latest.version.environment) {
+            return Err(version_not_found());
+        }
         let old = history
             .iter()
             .find(|r| r.revision == wanted)
             .ok_or_else(no_such_revision)?;
+        // Writing back a revision from another environment moves the
+        // version there: a write to that environment.
+        access.environments.may_write(&old.version.environment)?;
         if old.deleted {
             return Err(ApiError::bad_param(
                 "revision",

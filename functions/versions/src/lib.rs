@@ -20,7 +20,7 @@ use std::sync::Arc;
 use app_upgrade::ApiError;
 use app_upgrade::auth::jwt::JwtVerifier;
 use app_upgrade::domain::activity::Provenance;
-use app_upgrade::domain::{Answer, ReceiptScope, Timestamp, UserId, VersionRecord};
+use app_upgrade::domain::{Answer, Environment, ReceiptScope, Timestamp, UserId, VersionRecord};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{
     IdempotencyHeader, JsonBody, Once, RequestOrigin, Route, idempotent, json, no_store,
@@ -34,8 +34,11 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::{Extension, Router};
 use http::StatusCode;
+use serde_json::Value;
 
-use crate::admit::{ProjectAccess, Read, Sessions, VersionAccess, Write, version_not_found};
+use crate::admit::{
+    Environments, ProjectAccess, Read, Sessions, VersionAccess, Write, version_not_found,
+};
 use crate::body::{Intent, VersionFields};
 use crate::listing::ListParams;
 
@@ -109,7 +112,7 @@ async fn list_versions<S: Store>(
     State(store): State<S>,
     access: ProjectAccess<Read>,
 ) -> Result<Response, ApiError> {
-    let params = ListParams::parse(&access.query)?;
+    let params = ListParams::parse(&access.query)?.within(access.environments.limited_to());
     let page = listing::list(&store, &access.project, &params).await?;
     Ok(json(StatusCode::OK, &page))
 }
@@ -119,6 +122,9 @@ async fn get_version<S: Store>(
     access: VersionAccess<Read>,
 ) -> Result<Response, ApiError> {
     let record = find(&store, &access).await?;
+    if !access.environments.reaches(&record.environment) {
+        return Err(version_not_found());
+    }
     Ok(json(StatusCode::OK, &record))
 }
 
@@ -141,10 +147,12 @@ async fn create_version<S: Store>(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
+    may_write_requested(&access.environments, &body)?;
     let once = keyed(&header, &access.owner, body.to_string().as_bytes(), now);
     idempotent(&store, once.as_ref(), || async {
         let record = VersionFields::parse(&body, Intent::Create, &access.project)?
             .into_new_record(access.project.clone(), now);
+        access.environments.may_write(&record.environment)?;
         let mut answer = json_answer(StatusCode::CREATED, &record)?;
         // With `teamId`, so the URL works as is for a GET.
         answer.location = Some(format!(
@@ -169,11 +177,16 @@ async fn update_version<S: Store>(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let now = Timestamp::now();
+    may_write_requested(&access.environments, &body)?;
     let once = keyed(&header, &access.owner, body.to_string().as_bytes(), now);
     idempotent(&store, once.as_ref(), || async {
         let fields = VersionFields::parse(&body, Intent::Update, &access.project)?;
         let current = find(&store, &access).await?;
         let next = fields.apply_to(&current, now);
+        // Moving a version out of the token's environments, or into them
+        // from another, is a write to both.
+        access.environments.may_write(&current.environment)?;
+        access.environments.may_write(&next.environment)?;
         let answer = json_answer(StatusCode::OK, &next_revision(&current, &next))?;
         let receipt = Once::receipt_for(once.as_ref(), &answer)?;
         let by = Provenance::new(access.actor.clone(), origin, now);
@@ -195,6 +208,7 @@ async fn delete_version<S: Store>(
     let once = keyed(&header, &access.owner, b"", now);
     idempotent(&store, once.as_ref(), || async {
         let current = find(&store, &access).await?;
+        access.environments.may_write(&current.environment)?;
         let answer = Answer {
             status: StatusCode::NO_CONTENT.as_u16(),
             location: None,
@@ -212,6 +226,21 @@ async fn delete_version<S: Store>(
         }
     })
     .await
+}
+
+/// A write's requested `environment`, checked before its `Idempotency-Key`
+/// is: a limited token never gets a stored answer (the account's, perhaps
+/// another token's) for an environment it may not write. A missing or
+/// invalid one is the body's 400, later.
+fn may_write_requested(environments: &Environments, body: &Value) -> Result<(), ApiError> {
+    match body
+        .get("environment")
+        .and_then(Value::as_str)
+        .map(Environment::parse)
+    {
+        Some(Ok(environment)) => environments.may_write(&environment),
+        _ => Ok(()),
+    }
 }
 
 async fn find<S: Store, Sc>(

@@ -136,6 +136,9 @@ pub struct ListParams {
     pub name: Option<String>,
     pub force_upgrade: Option<bool>,
     pub active: Option<bool>,
+    /// The caller's own environments, for a PAT limited to some: never
+    /// from the query. Totals and pages count only these.
+    pub environments: Option<Vec<Environment>>,
 }
 
 impl ListParams {
@@ -169,13 +172,23 @@ impl ListParams {
             name: name.filter(|n| !n.is_empty()).map(str::to_lowercase),
             force_upgrade: boolean(force, "forceUpgrade", &mut errors),
             active: boolean(active, "active", &mut errors),
+            environments: None,
         };
         errors.finish(Some(params))
     }
 
+    /// Only the versions of `environments` (a limited token's).
+    pub fn within(self, environments: Option<&[Environment]>) -> Self {
+        Self {
+            environments: environments.map(<[_]>::to_vec),
+            ..self
+        }
+    }
+
     /// The store's own order, unfiltered: `createdAt:desc` alone.
     fn newest_first(&self) -> bool {
-        self.name.is_none()
+        self.environments.is_none()
+            && self.name.is_none()
             && self.force_upgrade.is_none()
             && self.active.is_none()
             && self.sort
@@ -193,6 +206,10 @@ impl ListParams {
         let record = record.fields();
         self.force_upgrade.is_none_or(|f| record.force_upgrade == f)
             && self.active.is_none_or(|a| record.active == a)
+            && self
+                .environments
+                .as_ref()
+                .is_none_or(|own| own.contains(record.environment))
             && self
                 .name
                 .as_deref()

@@ -2,7 +2,8 @@
 //! how a PAT is issued. Checking one against a request is `auth`'s job.
 
 use super::{
-    PlainSecret, ProjectId, Scopes, SecretHash, SecretKind, TeamId, Timestamp, TokenId, UserId,
+    PlainSecret, ProjectId, Scopes, SecretHash, SecretKind, TeamId, Timestamp, TokenId,
+    TokenLimits, UserId,
 };
 
 /// The stored facts about a PAT, as the auth path reads them.
@@ -15,6 +16,8 @@ pub struct PatRecord {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
+    /// The projects and environments it is limited to, fixed at creation.
+    pub limits: TokenLimits,
 }
 
 /// The stored facts about a project API key.
@@ -50,9 +53,16 @@ impl IssuedPat {
             record,
         })
     }
+
+    /// The same new token, limited to `limits`.
+    pub fn limited(mut self, limits: TokenLimits) -> Self {
+        self.record.limits = limits;
+        self
+    }
 }
 
-/// Generates a PAT for `owner`, live from `now` for `lifetime_days`.
+/// Generates a PAT for `owner`, live from `now` for `lifetime_days`, without
+/// limits (see [`IssuedPat::limited`]).
 pub fn issue_pat(
     owner: UserId,
     name: String,
@@ -68,11 +78,13 @@ pub fn issue_pat(
         created_at: now,
         expires_at: now.plus_days(i64::from(lifetime_days)),
         last_used_at: None,
+        limits: TokenLimits::none(),
     })
 }
 
 /// The same token with a new secret, for self-rotation: its id, name,
-/// scopes, creation and expiry stay, so the owner revokes it by the id they
+/// scopes, limits, creation and expiry stay (nothing a rotation is asked
+/// for can widen them), so the owner revokes it by the id they
 /// listed, and rotating never extends it past the lifetime fixed at
 /// creation. The rotation itself is a use of the token.
 pub fn reissue_pat(old: &PatRecord, now: Timestamp) -> Result<IssuedPat, getrandom::Error> {

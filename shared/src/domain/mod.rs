@@ -7,6 +7,7 @@ pub mod record;
 pub mod scope;
 pub mod secret;
 pub mod team;
+pub mod token_limits;
 pub mod version;
 
 use std::fmt;
@@ -24,6 +25,9 @@ pub use record::{AppVersion, CustomValue, VersionRecord};
 pub use scope::{Scope, Scopes, UnknownScope, authorize};
 pub use secret::{MalformedSecret, PlainSecret, SecretHash, SecretKind};
 pub use team::{Description, Email, INVITATION_LIFETIME_DAYS, MAX_API_KEYS_PER_PROJECT, Role};
+pub use token_limits::{
+    LimitListError, MAX_LIMIT_ENVIRONMENTS, MAX_LIMIT_PROJECTS, RequestedProjects, TokenLimits,
+};
 pub use version::{Version, VersionError, VersionRule};
 
 /// Why an input was rejected; the message is safe to show the caller.

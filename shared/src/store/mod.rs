@@ -10,8 +10,8 @@
 //!
 //! | item | pk | sk | holds |
 //! |---|---|---|---|
-//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt, lastUsedIp; API key: projectId, teamId |
-//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, dates, hint, the secret's hash (never returned), the last rotation's time and address, the last rotation replay's time and address |
+//! | PAT or API key | `SECRET#<sha256 hex>` | `SECRET` | kind; PAT: tokenId, owner, name, scopes, createdAt, expiresAt, lastUsedAt, lastUsedIp, and its limits (projects, environments) when it has them; API key: projectId, teamId |
+//! | account's token | `ACCOUNT#<sub>` | `TOKEN#<tokenId>` | name, scopes, limits, dates, hint, the secret's hash (never returned), the last rotation's time and address, the last rotation replay's time and address |
 //! | token name lock | `ACCOUNT#<sub>` | `TOKENNAME#<lower-cased name>` | tokenId, expiresAt |
 //!
 //! Authentication is one strongly consistent `GetItem` on the secret's hash,
@@ -271,4 +271,12 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
         project: &ProjectId,
     ) -> impl Future<Output = Result<Access, StoreError>> + Send;
+
+    /// The team of each of `projects` that exists and is not being
+    /// deleted, in one strongly consistent `BatchGetItem` (per 100 ids);
+    /// unknown ids are left out.
+    fn teams_of_projects(
+        &self,
+        projects: &[ProjectId],
+    ) -> impl Future<Output = Result<Vec<(ProjectId, TeamId)>, StoreError>> + Send;
 }

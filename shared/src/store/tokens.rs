@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::IpAddr;
 
 use crate::domain::{
-    IssuedPat, PatRecord, Receipt, Scopes, SecretHash, Timestamp, TokenId, UserId,
+    IssuedPat, PatRecord, Receipt, Scopes, SecretHash, Timestamp, TokenId, TokenLimits, UserId,
 };
 
 use super::StoreError;
@@ -31,6 +31,8 @@ pub struct TokenSummary {
     pub last_replay_ip: Option<IpAddr>,
     /// `aau_…Xy12`.
     pub hint: String,
+    /// The projects and environments it is limited to.
+    pub limits: TokenLimits,
 }
 
 /// An account's Personal Access Tokens.

@@ -77,6 +77,13 @@ impl MemberItem {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct ProjectTeam {
+    project_id: ProjectId,
+    team_id: TeamId,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct TeamOnly {
     team_id: TeamId,
 }
@@ -326,5 +333,31 @@ impl DirectoryStore for DynamoStore {
             }
         }
         Ok(access)
+    }
+
+    async fn teams_of_projects(
+        &self,
+        projects: &[ProjectId],
+    ) -> Result<Vec<(ProjectId, TeamId)>, StoreError> {
+        let keys: Vec<_> = projects
+            .iter()
+            .map(|p| key_item(&keys::project(p)))
+            .collect();
+        let items = batch_get(
+            &self.client,
+            &self.versions_table,
+            &keys,
+            "pk, sk, projectId, teamId, deleting",
+        )
+        .await?;
+        let mut found = Vec::with_capacity(items.len());
+        for item in items {
+            if item.contains_key("deleting") {
+                continue;
+            }
+            let row: ProjectTeam = from_item(item)?;
+            found.push((row.project_id, row.team_id));
+        }
+        Ok(found)
     }
 }

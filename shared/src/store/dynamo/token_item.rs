@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::transact::{Condition, put};
 use super::{to_item, ttl};
 use crate::domain::{
-    ApiKeyRecord, IssuedPat, PatRecord, ProjectId, Scopes, TeamId, Timestamp, TokenId, UserId,
+    ApiKeyRecord, Environment, IssuedPat, PatRecord, ProjectId, Scopes, TeamId, Timestamp, TokenId,
+    TokenLimits, UserId,
 };
 use crate::store::{Credential, StoreError, keys};
 
@@ -33,6 +34,10 @@ pub(crate) enum SecretItem {
         /// when the answer may no longer be given again.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replay_receipt: Option<ReceiptRef>,
+        /// The token's limits, read with the credential (no extra read);
+        /// absent on an unlimited token.
+        #[serde(flatten)]
+        limits: LimitsItem,
     },
     /// What a PAT's old secret becomes when the token is rotated: kept
     /// until the token expires, so its reuse can be recognised.
@@ -62,6 +67,7 @@ impl SecretItem {
             last_used_at: record.last_used_at,
             ttl: ttl(record.expires_at),
             replay_receipt: None,
+            limits: LimitsItem::new(&record.limits),
         }
     }
 
@@ -77,6 +83,7 @@ impl SecretItem {
                 last_used_at,
                 ttl: _,
                 replay_receipt: _,
+                limits,
             } => Credential::Pat(PatRecord {
                 token_id,
                 owner,
@@ -85,6 +92,7 @@ impl SecretItem {
                 created_at,
                 expires_at,
                 last_used_at,
+                limits: limits.into_limits(),
             }),
             Self::Rotated {
                 token_id, owner, ..
@@ -99,6 +107,30 @@ impl SecretItem {
                 created_at,
             }),
         }
+    }
+}
+
+/// A token's limits as the credential and the account entry store them:
+/// `projects` and `environments`, each absent when unlimited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LimitsItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projects: Option<Vec<ProjectId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Vec<Environment>>,
+}
+
+impl LimitsItem {
+    pub(crate) fn new(limits: &TokenLimits) -> Self {
+        Self {
+            projects: limits.projects().map(<[_]>::to_vec),
+            environments: limits.environments().map(<[_]>::to_vec),
+        }
+    }
+
+    pub(crate) fn into_limits(self) -> TokenLimits {
+        TokenLimits::new(self.projects, self.environments)
     }
 }
 
@@ -151,6 +183,9 @@ pub(crate) struct AccountTokenItem {
     pub last_replay_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_replay_ip: Option<IpAddr>,
+    /// The token's limits, for the list (rotations leave them as they are).
+    #[serde(flatten)]
+    pub limits: LimitsItem,
 }
 
 impl AccountTokenItem {
@@ -170,6 +205,7 @@ impl AccountTokenItem {
             rotated_ip: None,
             last_replay_at: None,
             last_replay_ip: None,
+            limits: LimitsItem::new(&record.limits),
         }
     }
 }

@@ -82,6 +82,7 @@ impl TokenStore for DynamoStore {
                     created_at: entry.created_at,
                     expires_at: entry.expires_at,
                     hint: entry.hint,
+                    limits: entry.limits.into_limits(),
                 }
             })
             .collect())
