@@ -157,7 +157,8 @@ function changeList(event, labels) {
 /** One event as a list item. `labels`: target id → { text, href }. */
 export function eventItem(event, labels = new Map()) {
   const label = labels.get(event.target?.id) ?? labels.get(`user:${event.target?.id}`);
-  const text = label?.text ?? nameFromEvent(event) ?? `${event.target?.kind ?? "item"} ${event.target?.id ?? ""}`;
+  // The phrase names the kind ("Rotated token …"): without a name, the id.
+  const text = label?.text ?? nameFromEvent(event) ?? event.target?.id ?? "?";
   const target = label?.href ? h("a", { href: label.href }, text) : h("strong", {}, text);
   const phrase = PHRASES[event.action]?.(target, event, labels) ?? [`${event.action} `, target];
   const origin = [

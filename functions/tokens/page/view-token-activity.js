@@ -16,6 +16,11 @@ export function tokenActivity() {
   const feed = activityFeed({
     id: "token-events",
     load: (cursor) => api.activity.account(cursor),
+    // A rotation's event has no changes: the token's name is the list's.
+    resolve: async (events, labels) => {
+      if (!events.some((e) => e.target?.kind === "token" && !e.changes?.name && !labels.has(e.target.id))) return;
+      for (const token of await api.tokens.list()) labels.set(token.id, { text: token.name });
+    },
     emptyText: "No token activity yet.",
     notFoundText: "This deployment does not record token activity yet.",
   });
