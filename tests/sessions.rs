@@ -83,7 +83,7 @@ impl Api {
         assert!(
             self.fx
                 .store
-                .create_project(&project)
+                .create_project(&project, None)
                 .await
                 .expect("project")
         );
