@@ -795,6 +795,35 @@ async fn what_the_record_costs_per_team_write() {
         ("delete empty project", delete_calls, delete_items),
     ];
     println!("DynamoDB calls and transaction items per team write, with the record: {figures:?}");
+    // What an event stores: DynamoDB bills an item by its attribute names
+    // and values (here strings and a number).
+    let sizes: Vec<usize> = scan(t.store.client(), t.store.versions_table())
+        .await
+        .iter()
+        .filter(|item| {
+            item.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("EVENT#"))
+        })
+        .map(|item| {
+            item.iter()
+                .map(|(name, value)| {
+                    name.len()
+                        + value
+                            .as_s()
+                            .map(String::len)
+                            .or_else(|_| value.as_n().map(String::len))
+                            .unwrap_or(0)
+                })
+                .sum()
+        })
+        .collect();
+    println!("team EVENT# item bytes: {sizes:?}");
+    assert_eq!(sizes.len(), 11, "team.created and the ten writes");
+    assert!(
+        sizes.iter().all(|&size| size < 1024),
+        "each fits in one write unit: {sizes:?}"
+    );
     // Before the record each write's transaction held one item less (a
     // project delete's first one) and the calls were the same but a
     // rename's: 2 then (the caller's membership, an `UpdateItem`), 3 now

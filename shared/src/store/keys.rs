@@ -85,8 +85,10 @@ pub fn receipt(scope: &ReceiptScope, key: &IdempotencyKey) -> Key {
 /// there and nothing else (`dynamodb:LeadingKeys`). Its sort keys are
 /// [`event`]'s.
 pub fn account_activity_pk(owner: &UserId) -> String {
-    format!("ACCOUNTEVENTS#{}", escape(owner.as_str()))
+    format!("{ACCOUNT_EVENTS_PK_PREFIX}{}", escape(owner.as_str()))
 }
+
+pub const ACCOUNT_EVENTS_PK_PREFIX: &str = "ACCOUNTEVENTS#";
 
 /// A project's API keys, listed by id (the credential itself is keyed by
 /// its hash).
