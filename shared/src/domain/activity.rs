@@ -433,6 +433,36 @@ mod tests {
     }
 
     #[test]
+    fn other_events_keep_only_fields_that_changed_and_name_their_target() {
+        let event = by().event(
+            Action::MemberRoleChanged,
+            Target::new("member", "u-2"),
+            changes([
+                ("role", "owner".into(), "member".into()),
+                ("email", "a@example.com".into(), "a@example.com".into()),
+            ]),
+        );
+        let json = serde_json::to_value(&event).expect("json");
+        assert_eq!(json["action"], "member.roleChanged");
+        assert_eq!(
+            json["target"],
+            serde_json::json!({"kind": "member", "id": "u-2"})
+        );
+        assert_eq!(
+            json["changes"],
+            serde_json::json!({"role": {"before": "owner", "after": "member"}})
+        );
+        assert!(json.get("restoredRevision").is_none());
+        for (action, wire) in [
+            (Action::TokenReuseDetected, "token.reuseDetected"),
+            (Action::ApiKeyRevoked, "apiKey.revoked"),
+            (Action::TeamCreated, "team.created"),
+        ] {
+            assert_eq!(serde_json::to_value(action).expect("json"), wire);
+        }
+    }
+
+    #[test]
     fn a_delete_leaves_a_deleted_revision_one_on() {
         let r = VersionRecord {
             revision: 3,

@@ -482,8 +482,10 @@ impl TeamStore for DynamoStore {
                     .with(":minus", AttributeValue::N("-1".into())),
             )?);
         }
-        let actor_index = items.len();
+        // Where the actor's check is, if there is one (the event follows).
+        let mut actor_index = None;
         if let Some(actor) = actor.filter(|actor| **actor != target.user_id) {
+            actor_index = Some(items.len());
             items.push(actor_is_owner(table, team, actor)?);
         }
         self.with_recorded(
@@ -498,7 +500,7 @@ impl TeamStore for DynamoStore {
             ]),
         )?;
         transact(&self.client, items).await.map_err(|failed| {
-            if failed.condition_failed(actor_index) {
+            if actor_index.is_some_and(|at| failed.condition_failed(at)) {
                 TeamRefusal::NotOwner
             } else if failed.condition_failed(0) {
                 TeamRefusal::NotMember
