@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use app_upgrade::auth::jwt::JwtVerifier;
-use app_upgrade::domain::{Name, ProjectId, Scope, TeamId, Timestamp};
-use app_upgrade::store::{DirectoryStore, Project, Team};
+use app_upgrade::domain::{Email, Name, ProjectId, Role, Scope, TeamId, Timestamp};
+use app_upgrade::store::{DirectoryStore, Membership, Project, Team, TeamStore};
 use axum::Router;
 use axum::body::Body;
 use http::{Method, Request, StatusCode, header};
@@ -461,4 +461,91 @@ async fn a_sessions_idempotency_keys_belong_to_its_account() {
         .send(Method::GET, &uri, &api.member.access_token, None)
         .await;
     assert_eq!(listed.json["results"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_sessions_version_event_names_the_member_by_the_email_they_joined_with() {
+    let api = Api::new().await;
+    let owner = api.pool.session().await;
+    let email = Email::parse(&format!("owner-{}@example.com", owner.user.as_str())).expect("valid");
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Emailed Team").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    let membership = Membership {
+        team_id: team.id.clone(),
+        user_id: owner.user.clone(),
+        email: Some(email.clone()),
+        role: Role::Owner,
+        joined_at: Timestamp::now(),
+    };
+    api.fx
+        .store
+        .create_team_with_owner(&team, &membership)
+        .await
+        .expect("team");
+    let project = Project::new(
+        ProjectId::generate(),
+        team.id.clone(),
+        Name::parse("Emailed Project").expect("valid"),
+        Timestamp::now(),
+    );
+    assert!(
+        api.fx
+            .store
+            .create_project(&project)
+            .await
+            .expect("project")
+    );
+    let collection = format!(
+        "/api/v1/projects/{}/versions?teamId={}",
+        project.id, team.id
+    );
+    let mut body = api.body("2.0.0");
+    body["project"] = json!(project.id.as_str());
+    let created = api
+        .send(Method::POST, &collection, &owner.access_token, Some(&body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+
+    // The legacy member of the fixture's team, added by `sub` alone, has no
+    // address to name: the event says so rather than inventing one.
+    let legacy = api
+        .send(
+            Method::POST,
+            &api.fx.collection(),
+            &api.member.access_token,
+            Some(&api.body("2.0.0")),
+        )
+        .await;
+    assert_eq!(legacy.status, StatusCode::CREATED, "{}", legacy.json);
+
+    for (project, team, jwt, expected) in [
+        (
+            &project.id,
+            &team.id,
+            &owner.access_token,
+            json!(email.as_str()),
+        ),
+        (
+            &api.fx.project,
+            &api.fx.team,
+            &api.member.access_token,
+            Value::Null,
+        ),
+    ] {
+        let feed = api
+            .send(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/activity?teamId={team}"),
+                jwt,
+                None,
+            )
+            .await;
+        assert_eq!(feed.status, StatusCode::OK, "{}", feed.json);
+        let actor = &feed.json["results"][0]["actor"];
+        assert_eq!(actor["kind"], "session", "{}", feed.json);
+        assert_eq!(actor["email"], expected, "{}", feed.json);
+    }
 }

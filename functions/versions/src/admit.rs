@@ -132,17 +132,14 @@ where
     }
     let project = project.ok_or_else(project_not_found)?;
 
-    if !store
-        .access(&team, caller.account(), &project)
-        .await?
-        .allowed()
-    {
+    let access = store.access(&team, caller.account(), &project).await?;
+    if !access.allowed() {
         return Err(project_not_found());
     }
     Ok(Admitted {
         actor: match &caller {
             Caller::Pat(principal) => Actor::pat(&principal.token),
-            Caller::Session(account) => Actor::session(account.user.clone(), None),
+            Caller::Session(account) => Actor::session(account.user.clone(), access.email),
         },
         owner: caller.account().clone(),
         team,

@@ -91,7 +91,7 @@ use std::future::Future;
 use std::net::IpAddr;
 
 use crate::domain::{
-    ApiKeyRecord, Description, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId,
+    ApiKeyRecord, Description, Email, IssuedPat, Name, PatRecord, ProjectId, SecretHash, TeamId,
     Timestamp, TokenId, UserId,
 };
 
@@ -163,14 +163,17 @@ impl Project {
 }
 
 /// Whether `user` may reach `project` through `team`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
     pub is_member: bool,
     pub project_in_team: bool,
+    /// The member's address as the membership records it (absent on
+    /// memberships older than invitations): what an activity event names.
+    pub email: Option<Email>,
 }
 
 impl Access {
-    pub fn allowed(self) -> bool {
+    pub fn allowed(&self) -> bool {
         self.is_member && self.project_in_team
     }
 }

@@ -325,17 +325,22 @@ impl DirectoryStore for DynamoStore {
             &self.client,
             &self.versions_table,
             &[key_item(&member_key), key_item(&project_key)],
-            "pk, sk, teamId, deleting",
+            "pk, sk, teamId, deleting, email",
         )
         .await?;
         let mut access = Access {
             is_member: false,
             project_in_team: false,
+            email: None,
         };
         for item in items {
             let sk = item.get(keys::SK).and_then(|v| v.as_s().ok());
             if sk == Some(&member_key.sk) {
                 access.is_member = true;
+                access.email = item
+                    .get("email")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|e| Email::parse(e).ok());
             } else if sk == Some(&project_key.sk) {
                 access.project_in_team = item.get("teamId")
                     == Some(&AttributeValue::S(team.as_str().to_owned()))
