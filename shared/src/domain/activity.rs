@@ -151,6 +151,11 @@ pub fn changes<const N: usize>(fields: [(&str, Value, Value); N]) -> BTreeMap<St
         .collect()
 }
 
+/// A value of an event's `changes`, as text.
+pub fn text(value: impl ToString) -> Value {
+    Value::String(value.to_string())
+}
+
 /// Where a request came from, as API Gateway saw it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -141,7 +141,7 @@ impl CredentialWriter for DynamoStore {
             by,
             Action::TokenCreated,
             Target::new("token", &record.token_id),
-            token_fields(record, false),
+            token_fields(record),
         )?;
         transact(&self.client, items)
             .await

@@ -9,7 +9,7 @@ use super::{
 };
 use serde_json::Value;
 
-use crate::domain::activity::{Action, Provenance, Target, changes};
+use crate::domain::activity::{Action, Provenance, Target, changes, text};
 use crate::domain::{Description, Email, Name, ProjectId, Role, TeamId, Timestamp, UserId};
 use crate::store::{
     Access, DirectoryStore, Feed, Membership, Project, StoreError, Team, TeamStore, keys,
@@ -291,11 +291,11 @@ impl DirectoryStore for DynamoStore {
             Action::ProjectCreated,
             Target::new("project", &project.id),
             changes([
-                ("name", Value::Null, Value::from(project.name.as_str())),
+                ("name", Value::Null, text(&project.name)),
                 (
                     "description",
                     Value::Null,
-                    Value::from(project.description.as_str()),
+                    text(project.description.as_str()),
                 ),
             ]),
         )?;

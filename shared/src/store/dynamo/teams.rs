@@ -19,7 +19,7 @@ use super::{
     DynamoStore, batch_get_items, from_item, get_consistent, key_item, prefix_query, query_all,
     to_item,
 };
-use crate::domain::activity::{Action, Provenance, Target, changes};
+use crate::domain::activity::{Action, Provenance, Target, changes, text};
 use crate::domain::{
     ApiKeyId, Email, InvitationId, MAX_API_KEYS_PER_PROJECT, Name, ProjectId, Role, SecretHash,
     TeamId, Timestamp, UserId,
@@ -103,11 +103,6 @@ impl ApiKeyItem {
             hash,
         })
     }
-}
-
-/// A value of an event's `changes`.
-fn text(value: impl ToString) -> Value {
-    Value::String(value.to_string())
 }
 
 fn email_value(email: Option<&Email>) -> Value {

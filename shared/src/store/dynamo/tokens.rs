@@ -14,7 +14,7 @@ use super::transact::{Condition, delete, put, transact, update};
 use super::{
     DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item, ttl,
 };
-use crate::domain::activity::{Action, Actor, Change, Origin, Provenance, Target, changes};
+use crate::domain::activity::{Action, Actor, Change, Origin, Provenance, Target, changes, text};
 use crate::domain::{IssuedPat, PatRecord, Receipt, SecretHash, Timestamp, TokenId, UserId};
 use crate::store::{Feed, keys};
 use crate::store::{StoreError, TokenStore, TokenSummary};
@@ -153,11 +153,7 @@ impl TokenStore for DynamoStore {
             Target::new("token", &old.token_id),
             // The token keeps its id, name, scopes and expiry: only its
             // secret changes, which no event holds.
-            changes([(
-                "expiresAt",
-                text(old.expires_at),
-                text(new.record.expires_at),
-            )]),
+            BTreeMap::new(),
         )?;
         let at = with_receipt(table, &mut items, receipt)?;
         transact(&self.client, items).await.map_err(|failed| {
@@ -289,23 +285,18 @@ pub(crate) fn rotation_items(
     ])
 }
 
-/// What a token's event holds of it: its name, scopes and expiry (never
-/// its secret or hash); all `before` for a token that is `gone`.
-pub(crate) fn token_fields(record: &PatRecord, gone: bool) -> BTreeMap<String, Change> {
-    let scopes = serde_json::to_value(record.scopes).unwrap_or(Value::Null);
-    let fields = [
-        ("name", text(&record.name)),
-        ("scopes", scopes),
-        ("expiresAt", text(record.expires_at)),
-    ];
-    changes(fields.map(|(name, value)| match gone {
-        false => (name, Value::Null, value),
-        true => (name, value, Value::Null),
-    }))
-}
-
-fn text(value: impl ToString) -> Value {
-    Value::String(value.to_string())
+/// What a new token's event holds of it: its name, scopes and expiry,
+/// never its secret or hash.
+pub(crate) fn token_fields(record: &PatRecord) -> BTreeMap<String, Change> {
+    changes([
+        ("name", Value::Null, text(&record.name)),
+        (
+            "scopes",
+            Value::Null,
+            serde_json::to_value(record.scopes).unwrap_or(Value::Null),
+        ),
+        ("expiresAt", Value::Null, text(record.expires_at)),
+    ])
 }
 
 /// Who a revocation's event names.
