@@ -82,7 +82,7 @@ async fn a_token_created_after_a_negative_answer_works_within_the_period() {
             .await
             .is_err()
     );
-    fx.store.create_pat(&issued).await.expect("create");
+    fx.store.create_pat(&issued, None).await.expect("create");
     let soon = now.plus_millis(1);
     assert!(
         authenticate_request(&fx.store, &bearer(&issued.secret), soon)
@@ -106,7 +106,7 @@ async fn a_revocation_is_seen_at_once() {
         .expect("live");
     assert!(
         fx.store
-            .revoke_token(&fx.user, &principal.token.token_id)
+            .revoke_token(&fx.user, &principal.token.token_id, None)
             .await
             .expect("revoke")
     );

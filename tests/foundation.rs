@@ -86,7 +86,7 @@ async fn expired_tokens_are_rejected() {
         long_ago,
     )
     .expect("random");
-    fx.store.create_pat(&issued).await.expect("stored");
+    fx.store.create_pat(&issued, None).await.expect("stored");
     let err = authenticate_request(&fx.store, &bearer(issued.secret.expose()), Timestamp::now())
         .await
         .expect_err("expired");
@@ -108,7 +108,7 @@ async fn token_names_are_unique_per_owner_among_live_tokens() {
         Timestamp::now(),
     )
     .expect("random");
-    let result = fx.store.create_pat(&again).await;
+    let result = fx.store.create_pat(&again, None).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
     assert_eq!(
         fx.store
@@ -226,7 +226,7 @@ async fn projects_and_members_need_an_existing_team() {
         Name::parse("p").expect("valid"),
         Timestamp::now(),
     );
-    assert!(!store.create_project(&project).await.expect("call"));
+    assert!(!store.create_project(&project, None).await.expect("call"));
     assert_eq!(store.get_project(&project.id).await.expect("call"), None);
 }
 

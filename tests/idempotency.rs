@@ -917,8 +917,9 @@ async fn what_an_idempotent_create_costs() {
     assert!(receipt.is_some());
 }
 
-/// The versions function may put into the tokens table only receipts: its
-/// one PutItem there is limited to the receipt partitions.
+/// The versions function may put into the tokens table only receipts and
+/// account events (a reused token's revocation is recorded): its one
+/// PutItem there is limited to those partitions.
 #[test]
 fn the_versions_function_can_put_only_receipts_in_the_tokens_table() {
     let text = std::fs::read_to_string(format!("{}/template.yaml", integration_tests::repo::ROOT))
@@ -939,7 +940,10 @@ fn the_versions_function_can_put_only_receipts_in_the_tokens_table() {
         leading
             .as_sequence()
             .map(|l| l.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>()),
-        Some(vec![format!("{RECEIPT_PK_PREFIX}*").as_str()])
+        Some(vec![
+            format!("{RECEIPT_PK_PREFIX}*").as_str(),
+            format!("{}*", app_upgrade::store::keys::ACCOUNT_EVENTS_PK_PREFIX).as_str()
+        ])
     );
 }
 

@@ -26,7 +26,12 @@ async fn sibling_project(fx: &Fixture) -> ProjectId {
         Name::parse("Sibling").expect("valid"),
         Timestamp::now(),
     );
-    assert!(fx.store.create_project(&project).await.expect("project"));
+    assert!(
+        fx.store
+            .create_project(&project, None)
+            .await
+            .expect("project")
+    );
     project.id
 }
 
@@ -51,7 +56,12 @@ async fn foreign_project(fx: &Fixture) -> ProjectId {
         Name::parse("Theirs").expect("valid"),
         Timestamp::now(),
     );
-    assert!(fx.store.create_project(&project).await.expect("project"));
+    assert!(
+        fx.store
+            .create_project(&project, None)
+            .await
+            .expect("project")
+    );
     project.id
 }
 

@@ -194,7 +194,7 @@ async fn the_token_list_shows_where_the_last_use_came_from_at_no_extra_cost() {
     )
     .expect("randomness")
     .limited(TokenLimits::new(Some(vec![fx.project.clone()]), None));
-    fx.store.create_pat(&limited).await.expect("stored");
+    fx.store.create_pat(&limited, None).await.expect("stored");
     let limited_list = || {
         request(
             Method::GET,

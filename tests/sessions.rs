@@ -83,7 +83,7 @@ impl Api {
         assert!(
             self.fx
                 .store
-                .create_project(&project)
+                .create_project(&project, None)
                 .await
                 .expect("project")
         );
@@ -482,7 +482,7 @@ async fn a_sessions_version_event_names_the_member_by_the_email_they_joined_with
     };
     api.fx
         .store
-        .create_team_with_owner(&team, &membership)
+        .create_team_with_owner(&team, &membership, None)
         .await
         .expect("team");
     let project = Project::new(
@@ -494,7 +494,7 @@ async fn a_sessions_version_event_names_the_member_by_the_email_they_joined_with
     assert!(
         api.fx
             .store
-            .create_project(&project)
+            .create_project(&project, None)
             .await
             .expect("project")
     );

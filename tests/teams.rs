@@ -750,7 +750,7 @@ async fn invitations_for_another_email_expired_or_withdrawn_are_refused_clearly(
         expires_at: now.plus_millis(-1),
     };
     t.store
-        .create_invitation(&expired, now.plus_days(-8))
+        .create_invitation(&expired, now.plus_days(-8), None)
         .await
         .expect("stored");
     let gone = t

@@ -865,7 +865,7 @@ async fn last_used_is_written_at_most_once_an_hour() {
     assert_eq!(last_used().await, Some(t1));
     assert!(
         store
-            .revoke_token(&owner, &pat.record.token_id)
+            .revoke_token(&owner, &pat.record.token_id, None)
             .await
             .expect("revoke")
     );
@@ -957,8 +957,9 @@ impl CredentialStore for ReadsFrom {
         &self,
         owner: &UserId,
         token: &app_upgrade::domain::TokenId,
+        origin: &app_upgrade::domain::activity::Origin,
     ) -> Result<bool, app_upgrade::store::StoreError> {
-        self.reads.revoke_reused(owner, token).await
+        self.reads.revoke_reused(owner, token, origin).await
     }
 }
 

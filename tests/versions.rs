@@ -535,7 +535,7 @@ async fn revoked_and_expired_tokens_are_401() {
     assert!(
         api.fx
             .store
-            .revoke_token(&api.fx.user, &issued.record.token_id)
+            .revoke_token(&api.fx.user, &issued.record.token_id, None)
             .await
             .expect("revoke")
     );
@@ -550,7 +550,11 @@ async fn revoked_and_expired_tokens_are_401() {
     )
     .expect("random");
     use app_upgrade::store::CredentialWriter;
-    api.fx.store.create_pat(&expired).await.expect("stored");
+    api.fx
+        .store
+        .create_pat(&expired, None)
+        .await
+        .expect("stored");
     let answer = list(expired.secret).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.json["message"], "token has expired");
@@ -611,7 +615,7 @@ async fn other_team(store: &DynamoStore) -> (TeamId, UserId, ProjectId, PlainSec
         Name::parse("Other project").expect("valid"),
         Timestamp::now(),
     );
-    assert!(store.create_project(&project).await.expect("project"));
+    assert!(store.create_project(&project, None).await.expect("project"));
     let token = new_token(
         store,
         &user,

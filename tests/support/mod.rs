@@ -81,7 +81,7 @@ impl Fixture {
             Name::parse("Test Project").expect("valid"),
             now,
         );
-        assert!(store.create_project(&project).await.expect("project"));
+        assert!(store.create_project(&project, None).await.expect("project"));
         let api_key = new_api_key(&store, &project).await;
         let rw_token = new_token(
             &store,
@@ -148,7 +148,7 @@ pub async fn new_token(
     let scopes = Scopes::new(scopes.iter().copied()).expect("non-empty");
     let issued =
         issue_pat(user.clone(), name.to_owned(), scopes, 90, Timestamp::now()).expect("random");
-    store.create_pat(&issued).await.expect("token");
+    store.create_pat(&issued, None).await.expect("token");
     issued
 }
 

@@ -100,7 +100,7 @@ pub async fn stored_token(
         created_at,
     )
     .expect("randomness");
-    store.create_pat(&pat).await.expect("stored");
+    store.create_pat(&pat, None).await.expect("stored");
     pat
 }
 

@@ -107,7 +107,12 @@ impl CredentialStore for MemoryStore {
     }
 
     /// Drops every secret of the token, current or rotated away.
-    async fn revoke_reused(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
+    async fn revoke_reused(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+        _origin: &app_upgrade::domain::activity::Origin,
+    ) -> Result<bool, StoreError> {
         self.call()?;
         let mut credentials = lock(&self.0.credentials);
         let before = credentials.len();

@@ -5,7 +5,8 @@
 
 use app_upgrade::ApiError;
 use app_upgrade::auth::session::Account;
-use app_upgrade::domain::{ProjectId, TeamId};
+use app_upgrade::domain::activity::{Actor, Origin, Provenance};
+use app_upgrade::domain::{ProjectId, TeamId, Timestamp};
 use app_upgrade::http::Query;
 use app_upgrade::store::{Membership, Project};
 use axum::extract::{FromRequestParts, RawPathParams};
@@ -55,6 +56,16 @@ pub struct Member {
 }
 
 impl Member {
+    /// Who the activity event of the caller's write names: the session,
+    /// with the email the caller joined the team with.
+    pub fn by(&self, origin: Origin) -> Provenance {
+        Provenance::new(
+            Actor::session(self.account.user.clone(), self.membership.email.clone()),
+            origin,
+            Timestamp::now(),
+        )
+    }
+
     /// 403 unless the caller is an owner.
     pub fn require_owner(&self) -> Result<(), ApiError> {
         if self.membership.role.is_owner() {

@@ -1,5 +1,6 @@
 //! The `teams` function: what a signed-in person does for their team —
-//! teams, members and invitations, projects, API keys.
+//! teams, members and invitations, projects, API keys — and the team's
+//! activity, which each of those writes records in its own transaction.
 //!
 //! Every route takes the account session (API Gateway's JWT authorizer puts
 //! its claims in the request context; under `make run`,
@@ -14,15 +15,15 @@ mod views;
 
 use app_upgrade::http::{Route, log_request, no_store, with_fallbacks};
 use app_upgrade::store::accounts::AccountDirectory;
-use app_upgrade::store::{DirectoryStore, TeamStore};
+use app_upgrade::store::{ActivityStore, DirectoryStore, TeamStore};
 use axum::Router;
 use axum::middleware;
 
 pub use body::BODY_LIMIT;
 
 /// Everything the function reads and writes.
-pub trait Store: TeamStore + DirectoryStore + Clone + 'static {}
-impl<S: TeamStore + DirectoryStore + Clone + 'static> Store for S {}
+pub trait Store: TeamStore + DirectoryStore + ActivityStore + Clone + 'static {}
+impl<S: TeamStore + DirectoryStore + ActivityStore + Clone + 'static> Store for S {}
 
 /// The user pool, as far as invitations need it.
 pub trait Accounts: AccountDirectory + Clone + 'static {}
@@ -37,7 +38,7 @@ pub struct AppState<S, A> {
 
 /// Every route, in the order `app` destructures them: a route added here
 /// and not routed there does not compile.
-pub const ROUTES: [Route; 19] = [
+pub const ROUTES: [Route; 20] = [
     Route::get("/api/v1/teams"),
     Route::post("/api/v1/teams"),
     Route::patch("/api/v1/teams/{teamId}"),
@@ -57,6 +58,7 @@ pub const ROUTES: [Route; 19] = [
     Route::post("/api/v1/projects/{projectId}/api-keys"),
     Route::delete("/api/v1/projects/{projectId}/api-keys/{keyId}"),
     Route::get("/api/v1/teams/{teamId}"),
+    Route::get("/api/v1/teams/{teamId}/activity"),
 ];
 
 /// The function's whole HTTP surface.
@@ -81,12 +83,17 @@ pub fn app<S: Store + Sync, A: Accounts + Sync>(store: S, accounts: A) -> Router
         create_key,
         revoke_key,
         get_team,
+        team_activity,
     ] = ROUTES;
     let routes = Router::new()
         .route(list_teams.path, list_teams.to(teams::list_teams::<S, A>))
         .route(create_team.path, create_team.to(teams::create_team::<S, A>))
         .route(rename_team.path, rename_team.to(teams::rename_team::<S, A>))
         .route(get_team.path, get_team.to(teams::get_team::<S, A>))
+        .route(
+            team_activity.path,
+            team_activity.to(teams::team_activity::<S, A>),
+        )
         .route(
             list_members.path,
             list_members.to(teams::list_members::<S, A>),

@@ -2,7 +2,7 @@
 
 use app_upgrade::ApiError;
 use app_upgrade::domain::{ApiKeyId, PlainSecret, ProjectId, SecretKind, Timestamp};
-use app_upgrade::http::{JsonBody, json};
+use app_upgrade::http::{JsonBody, RequestOrigin, json};
 use app_upgrade::store::{ApiKeyEntry, Project};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -27,9 +27,11 @@ pub async fn list_projects<S: Store, A: Accounts>(
 pub async fn create_project<S: Store, A: Accounts>(
     State(state): St<S, A>,
     TeamFromQuery(member): TeamFromQuery,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let fields = body::project(body.into_object()?, true)?;
+    let by = member.by(origin);
     let team = member.membership.team_id;
     let mut project = Project::new(
         ProjectId::generate(),
@@ -40,7 +42,7 @@ pub async fn create_project<S: Store, A: Accounts>(
         Timestamp::now(),
     );
     project.description = fields.description.unwrap_or_default();
-    if !state.store.create_project(&project).await? {
+    if !state.store.create_project(&project, Some(&by)).await? {
         return Err(crate::admit::team_not_found());
     }
     tracing::info!(team_id = %team, project_id = %project.id, "project created");
@@ -60,10 +62,16 @@ pub async fn get_project(in_project: InProject) -> Result<Response, ApiError> {
 pub async fn update_project<S: Store, A: Accounts>(
     State(state): St<S, A>,
     in_project: InProject,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
-    let InProject { mut project, .. } = in_project.live()?;
+    let InProject {
+        mut project,
+        member,
+        ..
+    } = in_project.live()?;
     let fields = body::project(body.into_object()?, false)?;
+    let before = project.clone();
     if let Some(name) = fields.name {
         project.name = name;
     }
@@ -71,7 +79,10 @@ pub async fn update_project<S: Store, A: Accounts>(
         project.description = description;
     }
     project.updated_at = Timestamp::now();
-    state.store.update_project(&project).await?;
+    state
+        .store
+        .update_project(&before, &project, Some(&member.by(origin)))
+        .await?;
     Ok(json(StatusCode::OK, &ProjectView::from(project)))
 }
 
@@ -80,8 +91,14 @@ pub async fn update_project<S: Store, A: Accounts>(
 pub async fn delete_project<S: Store, A: Accounts>(
     State(state): St<S, A>,
     in_project: InProject,
+    RequestOrigin(origin): RequestOrigin,
 ) -> Result<Response, ApiError> {
-    let deleted = state.store.delete_project(&in_project.project).await?;
+    // A resumed delete was recorded by the run that began it.
+    let by = (!in_project.deleting).then(|| in_project.member.by(origin));
+    let deleted = state
+        .store
+        .delete_project(&in_project.project, by.as_ref())
+        .await?;
     tracing::info!(
         project_id = %in_project.project.id,
         resumed = in_project.deleting,
@@ -113,11 +130,13 @@ struct CreatedKey {
 pub async fn create_key<S: Store, A: Accounts>(
     State(state): St<S, A>,
     in_project: InProject,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let InProject {
         project, member, ..
     } = in_project.live()?;
+    let by = member.by(origin);
     let name = body::named(body.into_object()?)?;
     let secret = PlainSecret::generate(SecretKind::ApiKey).map_err(|e| ApiError::internal(&e))?;
     let entry = ApiKeyEntry {
@@ -129,7 +148,7 @@ pub async fn create_key<S: Store, A: Accounts>(
         created_at: Timestamp::now(),
         hash: secret.hash(),
     };
-    state.store.create_api_key_entry(&entry).await?;
+    state.store.create_api_key_entry(&entry, Some(&by)).await?;
     tracing::info!(project_id = %entry.project_id, key_id = %entry.id, "API key created");
     Ok(json(
         StatusCode::CREATED,
@@ -143,6 +162,7 @@ pub async fn create_key<S: Store, A: Accounts>(
 pub async fn revoke_key<S: Store, A: Accounts>(
     State(state): St<S, A>,
     in_project: InProject,
+    RequestOrigin(origin): RequestOrigin,
     Path((_, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let in_project = in_project.live()?;
@@ -150,7 +170,11 @@ pub async fn revoke_key<S: Store, A: Accounts>(
     let key = ApiKeyId::parse(&key).map_err(|_| not_found())?;
     if !state
         .store
-        .revoke_api_key(&in_project.project.id, &key)
+        .revoke_api_key(
+            &in_project.project.id,
+            &key,
+            Some(&in_project.member.by(origin)),
+        )
         .await?
     {
         return Err(not_found());

@@ -2,12 +2,15 @@
 
 use app_upgrade::ApiError;
 use app_upgrade::auth::session::Account;
+use app_upgrade::domain::activity::{Actor, Provenance};
 use app_upgrade::domain::{
     INVITATION_LIFETIME_DAYS, InvitationId, Role, TeamId, Timestamp, UserId,
 };
-use app_upgrade::http::{JsonBody, json};
+use app_upgrade::http::activity::{PageParams, events_page};
+use app_upgrade::http::{JsonBody, Query, RequestOrigin, json};
+use app_upgrade::store::Feed;
 use app_upgrade::store::{Invitation, Membership, Team, TeamRefusal};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 use serde::Serialize;
@@ -46,6 +49,7 @@ pub async fn list_teams<S: Store, A: Accounts>(
 pub async fn create_team<S: Store, A: Accounts>(
     State(state): St<S, A>,
     account: Account,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let name = body::named(body.into_object()?)?;
@@ -57,6 +61,11 @@ pub async fn create_team<S: Store, A: Accounts>(
     };
     // The members list shows people by email: the owner's, if verified.
     let email = state.accounts.verified_email(&account.username).await?;
+    let by = Provenance::new(
+        Actor::session(account.user.clone(), email.clone()),
+        origin,
+        now,
+    );
     let owner = Membership {
         team_id: team.id.clone(),
         user_id: account.user,
@@ -64,7 +73,10 @@ pub async fn create_team<S: Store, A: Accounts>(
         role: Role::Owner,
         joined_at: now,
     };
-    state.store.create_team_with_owner(&team, &owner).await?;
+    state
+        .store
+        .create_team_with_owner(&team, &owner, Some(&by))
+        .await?;
     tracing::info!(team_id = %team.id, "team created");
     let location = format!("/api/v1/teams/{}", team.id);
     let mut response = json(StatusCode::CREATED, &TeamView::new(team, Role::Owner));
@@ -92,16 +104,35 @@ pub async fn get_team<S: Store, A: Accounts>(
 pub async fn rename_team<S: Store, A: Accounts>(
     State(state): St<S, A>,
     member: Member,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     member.require_owner()?;
     let name = body::named(body.into_object()?)?;
     let team = state
         .store
-        .rename_team(&member.membership.team_id, &name)
+        .rename_team(&member.membership.team_id, &name, Some(&member.by(origin)))
         .await?
         .ok_or_else(team_not_found)?;
     Ok(json(StatusCode::OK, &TeamView::new(team, Role::Owner)))
+}
+
+/// The team's activity, newest first: one `Query` a page.
+pub async fn team_activity<S: Store, A: Accounts>(
+    State(state): St<S, A>,
+    member: Member,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = PageParams::parse(&Query::parse(query.as_deref()))?;
+    let page = state
+        .store
+        .activity(
+            &Feed::Team(member.membership.team_id),
+            params.cursor.as_ref(),
+            params.limit,
+        )
+        .await?;
+    Ok(events_page(page))
 }
 
 #[derive(Serialize)]
@@ -142,15 +173,17 @@ async fn target<S: Store>(store: &S, member: &Member, user: &str) -> Result<Memb
 pub async fn set_role<S: Store, A: Accounts>(
     State(state): St<S, A>,
     member: Member,
+    RequestOrigin(origin): RequestOrigin,
     Path((_, user)): Path<(String, String)>,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     member.require_owner()?;
     let role = body::role(body.into_object()?)?;
     let mut target = target(&state.store, &member, &user).await?;
+    let by = member.by(origin);
     state
         .store
-        .set_role(&member.account.user, &target, role)
+        .set_role(&member.account.user, &target, role, Some(&by))
         .await?;
     target.role = role;
     Ok(json(StatusCode::OK, &MemberView::from(target)))
@@ -160,6 +193,7 @@ pub async fn set_role<S: Store, A: Accounts>(
 pub async fn remove_member<S: Store, A: Accounts>(
     State(state): St<S, A>,
     member: Member,
+    RequestOrigin(origin): RequestOrigin,
     Path((_, user)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let leaving = member.account.user.as_str() == user;
@@ -168,7 +202,12 @@ pub async fn remove_member<S: Store, A: Accounts>(
     }
     let target = target(&state.store, &member, &user).await?;
     let actor = (!leaving).then_some(&member.account.user);
-    match state.store.remove_membership(actor, &target).await {
+    let by = member.by(origin);
+    match state
+        .store
+        .remove_membership(actor, &target, Some(&by))
+        .await
+    {
         Err(TeamRefusal::LastOwner) if leaving => Err(ApiError::conflict(
             "you are the team's last owner: make someone else an owner first",
         )),
@@ -183,6 +222,7 @@ pub async fn remove_member<S: Store, A: Accounts>(
 pub async fn invite<S: Store, A: Accounts>(
     State(state): St<S, A>,
     member: Member,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let (email, role) = body::invitation(body.into_object()?)?;
@@ -214,7 +254,7 @@ pub async fn invite<S: Store, A: Accounts>(
     };
     state
         .store
-        .create_invitation(&invitation, now)
+        .create_invitation(&invitation, now, Some(&member.by(origin)))
         .await
         .map_err(|refusal| match refusal {
             TeamRefusal::AlreadyInvited => ApiError::conflict(format!(
@@ -233,6 +273,7 @@ pub async fn invite<S: Store, A: Accounts>(
 pub async fn withdraw<S: Store, A: Accounts>(
     State(state): St<S, A>,
     member: Member,
+    RequestOrigin(origin): RequestOrigin,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let id = InvitationId::parse(&id).map_err(|_| invitation_not_found())?;
@@ -242,7 +283,11 @@ pub async fn withdraw<S: Store, A: Accounts>(
         .await?
         .filter(|i| i.team_id == member.membership.team_id)
         .ok_or_else(invitation_not_found)?;
-    if !state.store.delete_invitation(&invitation).await? {
+    if !state
+        .store
+        .delete_invitation(&invitation, Some(&member.by(origin)))
+        .await?
+    {
         return Err(invitation_not_found());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -270,6 +315,7 @@ pub async fn my_invitations<S: Store, A: Accounts>(
 pub async fn accept<S: Store, A: Accounts>(
     State(state): St<S, A>,
     account: Account,
+    RequestOrigin(origin): RequestOrigin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = InvitationId::parse(&id).map_err(|_| invitation_not_found())?;
@@ -304,6 +350,11 @@ pub async fn accept<S: Store, A: Accounts>(
         .get_team(&invitation.team_id)
         .await?
         .ok_or_else(invitation_not_found)?;
+    let by = Provenance::new(
+        Actor::session(account.user.clone(), Some(email.clone())),
+        origin,
+        now,
+    );
     let member = Membership {
         team_id: invitation.team_id.clone(),
         user_id: account.user,
@@ -313,7 +364,7 @@ pub async fn accept<S: Store, A: Accounts>(
     };
     state
         .store
-        .accept_invitation(&invitation, &member, now)
+        .accept_invitation(&invitation, &member, now, Some(&by))
         .await
         .map_err(|refusal| match refusal {
             TeamRefusal::AlreadyMember => {

@@ -1,5 +1,6 @@
 use app_upgrade::Config;
 use app_upgrade::store::DynamoStore;
+use app_upgrade::store::activity::retention_days_from_env;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -7,7 +8,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     let page = tokens::PageConfig::from_env()?;
     let limits = tokens::Limits::from_env()?;
-    let store = DynamoStore::from_env(&config).await;
+    let store = DynamoStore::from_env(&config)
+        .await
+        .with_retention_days(retention_days_from_env()?);
     let app = tokens::app_with(store, limits).merge(tokens::page(page));
     // `make run` only: no API Gateway authorizer in front of the function.
     #[cfg(feature = "local-jwt")]

@@ -7,16 +7,20 @@ use app_upgrade::FieldErrors;
 use app_upgrade::auth::{
     TokenExpiry, authenticate_with_context, bearer_token, screen_pat, source_ip,
 };
+use app_upgrade::domain::activity::{Actor, Origin, Provenance};
 use app_upgrade::domain::{
     Answer, Environment, IssuedPat, PatRecord, ProjectId, ReceiptScope, RequestedProjects, Scopes,
     TeamId, Timestamp, TokenId, TokenLimits, UserId, issue_pat, reissue_pat,
 };
 use app_upgrade::error::bounded;
+use app_upgrade::http::activity::{PageParams, events_page};
 use app_upgrade::http::idempotency::{json_answer, respond};
-use app_upgrade::http::{IdempotencyHeader, JsonBody, Once, idempotent_unless, json};
-use app_upgrade::store::TokenSummary;
+use app_upgrade::http::{
+    IdempotencyHeader, JsonBody, Once, Query, RequestOrigin, idempotent_unless, json,
+};
+use app_upgrade::store::{Feed, TokenSummary};
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{Extensions, HeaderMap, StatusCode};
 use serde::Serialize;
@@ -133,10 +137,20 @@ fn no_randomness(err: impl std::fmt::Display) -> ApiError {
     ApiError::internal(&err)
 }
 
+/// Who the event of an account-session write names.
+fn by_session(owner: &UserId, origin: Origin) -> Provenance {
+    Provenance::new(
+        Actor::session(owner.clone(), None),
+        origin,
+        Timestamp::now(),
+    )
+}
+
 pub async fn create_token<S: Store>(
     State(store): State<S>,
     Extension(limits): Extension<Limits>,
     Account { user: owner, .. }: Account,
+    RequestOrigin(origin): RequestOrigin,
     body: JsonBody<BODY_LIMIT>,
 ) -> Result<Response, ApiError> {
     let request = CreateToken::parse(&body.into_object()?)?;
@@ -146,6 +160,7 @@ pub async fn create_token<S: Store>(
         Some(requested) => Some(in_teams(&store, requested, &teams).await?),
         None => None,
     };
+    let by = by_session(&owner, origin);
     let pat = issue_pat(
         owner,
         request.name.as_str().to_owned(),
@@ -155,7 +170,7 @@ pub async fn create_token<S: Store>(
     )
     .map_err(no_randomness)?
     .limited(TokenLimits::new(projects, request.environments));
-    store.create_pat(&pat).await?;
+    store.create_pat(&pat, Some(&by)).await?;
     tracing::info!(token_id = %pat.record.token_id, "token created");
     issued(&pat)
 }
@@ -245,6 +260,7 @@ pub async fn list_tokens<S: Store>(
 pub async fn revoke_token<S: Store>(
     State(store): State<S>,
     Account { user: owner, .. }: Account,
+    RequestOrigin(origin): RequestOrigin,
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found("token not found");
@@ -253,7 +269,8 @@ pub async fn revoke_token<S: Store>(
         .ok()
         .and_then(|Path(id)| TokenId::parse(&id).ok())
         .ok_or_else(not_found)?;
-    if !store.revoke_token(&owner, &id).await? {
+    let by = by_session(&owner, origin);
+    if !store.revoke_token(&owner, &id, Some(&by)).await? {
         return Err(not_found());
     }
     tracing::info!(token_id = %id, "token revoked");
@@ -270,10 +287,26 @@ struct RevokedAll {
 pub async fn revoke_all_tokens<S: Store>(
     State(store): State<S>,
     Account { user: owner, .. }: Account,
+    RequestOrigin(origin): RequestOrigin,
 ) -> Result<Response, ApiError> {
-    let revoked = store.revoke_all_tokens(&owner).await?;
+    let by = by_session(&owner, origin);
+    let revoked = store.revoke_all_tokens(&owner, Some(&by)).await?;
     tracing::info!(revoked, "all tokens revoked");
     Ok(json(StatusCode::OK, &RevokedAll { revoked }))
+}
+
+/// The account's own activity (its tokens), newest first: one `Query` a
+/// page.
+pub async fn account_activity<S: Store>(
+    State(store): State<S>,
+    Account { user: owner, .. }: Account,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = PageParams::parse(&Query::parse(query.as_deref()))?;
+    let page = store
+        .activity(&Feed::Account(owner), params.cursor.as_ref(), params.limit)
+        .await?;
+    Ok(events_page(page))
 }
 
 /// Authenticated by the PAT being rotated, not by an account session.
@@ -290,6 +323,7 @@ pub async fn revoke_all_tokens<S: Store>(
 pub async fn rotate_token<S: Store>(
     State(store): State<S>,
     key: Result<IdempotencyHeader, ApiError>,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     extensions: Extensions,
 ) -> Result<Response, ApiError> {
@@ -314,8 +348,16 @@ pub async fn rotate_token<S: Store>(
         let pat = reissue_pat(old, now).map_err(no_randomness)?;
         let answer = issued_answer(&pat)?;
         let receipt = Once::receipt_for(once.as_ref(), &answer)?;
+        let by = Provenance::new(Actor::pat(old), origin.clone(), now);
         store
-            .rotate_token(&principal.hash, old, &pat, receipt.as_ref(), asker.source)
+            .rotate_token(
+                &principal.hash,
+                old,
+                &pat,
+                receipt.as_ref(),
+                asker.source,
+                Some(&by),
+            )
             .await?;
         tracing::info!(token_id = %old.token_id, "token rotated");
         Ok(answer)

@@ -6,12 +6,12 @@
 //! a version write: the same uniqueness rule, receipts and event as an
 //! update or a create.
 
-use app_upgrade::domain::activity::{Cursor, Event, Provenance, Revision};
+use app_upgrade::domain::activity::{Event, EventPage, Provenance, Revision};
 use app_upgrade::domain::{Environment, Timestamp, VersionId, VersionRecord};
+use app_upgrade::http::activity::{PageParams, events_page};
 use app_upgrade::http::idempotency::json_answer;
 use app_upgrade::http::{IdempotencyHeader, JsonBody, Once, RequestOrigin, idempotent, json};
 use app_upgrade::store::Feed;
-use app_upgrade::store::activity::MAX_PAGE;
 use app_upgrade::store::versions::next_revision;
 use app_upgrade::{ApiError, FieldErrors};
 use axum::extract::State;
@@ -21,57 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::admit::{ProjectAccess, Read, VersionAccess, Write, version_not_found};
-use crate::query::Query;
 use crate::{Store, keyed};
-
-/// Events per page when `limit` is not given.
-pub const DEFAULT_PAGE: u16 = 20;
-
-/// `cursor` and `limit` of an activity route.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageParams {
-    pub cursor: Option<Cursor>,
-    pub limit: u16,
-}
-
-impl PageParams {
-    pub fn parse(query: &Query) -> Result<Self, ApiError> {
-        let mut errors = FieldErrors::new();
-        let cursor = match query.get("cursor") {
-            Err(e) => {
-                errors.add(e.field, e.message);
-                None
-            }
-            Ok(None | Some("")) => Some(None),
-            Ok(Some(raw)) => errors.check("cursor", Cursor::parse(raw).map(Some).map_err(|e| e.0)),
-        };
-        let limit = match query.get("limit") {
-            Err(e) => {
-                errors.add(e.field, e.message);
-                None
-            }
-            Ok(None | Some("")) => Some(DEFAULT_PAGE),
-            Ok(Some(raw)) => errors.check(
-                "limit",
-                raw.parse::<u16>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or("must be a whole number from 1 to 100"),
-            ),
-        };
-        let params = cursor
-            .zip(limit)
-            .map(|(cursor, limit)| Self { cursor, limit });
-        errors.finish(params)
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EventsPage {
-    results: Vec<Event>,
-    next_cursor: Option<String>,
-}
 
 pub async fn project_activity<S: Store>(
     State(store): State<S>,
@@ -85,17 +35,14 @@ pub async fn project_activity<S: Store>(
             params.limit,
         )
         .await?;
-    let events = match access.environments.limited_to() {
-        None => page.events,
-        Some(_) => within(&store, &access, page.events).await?,
-    };
-    Ok(json(
-        StatusCode::OK,
-        &EventsPage {
-            results: events,
-            next_cursor: page.next.map(|c| c.encode()),
+    let page = match access.environments.limited_to() {
+        None => page,
+        Some(_) => EventPage {
+            events: within(&store, &access, page.events).await?,
+            ..page
         },
-    ))
+    };
+    Ok(events_page(page))
 }
 
 /// Of a page of events, those a token limited to some environments may see:
@@ -285,27 +232,6 @@ pub async fn restore_version<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app_upgrade::domain::EventId;
-
-    #[test]
-    fn page_params_default_bound_and_reject_garbage() {
-        let ok = PageParams::parse(&Query::parse(Some("teamId=t"))).expect("defaults");
-        assert_eq!((ok.cursor, ok.limit), (None, DEFAULT_PAGE));
-        let cursor = Cursor(EventId::generate());
-        let q = format!("limit=100&cursor={}", cursor.encode());
-        let ok = PageParams::parse(&Query::parse(Some(&q))).expect("valid");
-        assert_eq!((ok.cursor, ok.limit), (Some(cursor), 100));
-        for bad in [
-            "limit=0",
-            "limit=101",
-            "limit=x",
-            "cursor=nope",
-            "limit=1&limit=2",
-        ] {
-            let err = PageParams::parse(&Query::parse(Some(bad))).expect_err(bad);
-            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{bad}");
-        }
-    }
 
     #[test]
     fn a_restore_names_one_revision_and_nothing_else() {

@@ -257,7 +257,7 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 joined_at: now,
             };
             store
-                .create_team_with_owner(&team, &owner)
+                .create_team_with_owner(&team, &owner, None)
                 .await
                 .map_err(err)?;
             Ok(json!({
@@ -318,7 +318,7 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 arg("name", Name::parse(&name))?,
                 now,
             );
-            if !store.create_project(&project).await.map_err(err)? {
+            if !store.create_project(&project, None).await.map_err(err)? {
                 return Err(format!("team {} does not exist", project.team_id));
             }
             Ok(json!({ "projectId": project.id, "teamId": project.team_id }))
@@ -343,7 +343,7 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 hash: key.hash(),
             };
             store
-                .create_api_key_entry(&entry)
+                .create_api_key_entry(&entry, None)
                 .await
                 .map_err(|refusal| refusal.to_string())?;
             Ok(json!({ "apiKey": key.expose(), "projectId": entry.project_id, "id": entry.id }))
@@ -365,7 +365,7 @@ async fn run(cli: Cli) -> Result<Value, String> {
             }
             let issued = issue_pat(owner, name.to_string(), scopes, expires_in_days, now)
                 .map_err(|e| e.to_string())?;
-            store.create_pat(&issued).await.map_err(err)?;
+            store.create_pat(&issued, None).await.map_err(err)?;
             Ok(json!({
                 "id": issued.record.token_id,
                 "token": issued.secret.expose(),
@@ -379,10 +379,10 @@ async fn run(cli: Cli) -> Result<Value, String> {
         } => {
             let owner = arg("user", UserId::parse(&user))?;
             let revoked = match (all, token) {
-                (true, _) => store.revoke_all_tokens(&owner).await.map_err(err)?,
+                (true, _) => store.revoke_all_tokens(&owner, None).await.map_err(err)?,
                 (false, Some(id)) => {
                     let id = arg("token", TokenId::parse(&id))?;
-                    if !store.revoke_token(&owner, &id).await.map_err(err)? {
+                    if !store.revoke_token(&owner, &id, None).await.map_err(err)? {
                         return Err(format!("{owner} has no token {id}"));
                     }
                     1

@@ -57,12 +57,15 @@ pub async fn run(versions: usize, iterations: usize, upstream: SocketAddr) -> Re
     } = Tenant::seed(&store, Timestamp::now()).await?;
     let small = ProjectId::generate();
     store
-        .create_project(&Project::new(
-            small.clone(),
-            team.clone(),
-            app_upgrade::domain::Name::parse("Small bench project")?,
-            Timestamp::now(),
-        ))
+        .create_project(
+            &Project::new(
+                small.clone(),
+                team.clone(),
+                app_upgrade::domain::Name::parse("Small bench project")?,
+                Timestamp::now(),
+            ),
+            None,
+        )
         .await?;
 
     let seeding = Instant::now();

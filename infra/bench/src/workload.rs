@@ -75,16 +75,19 @@ impl Tenant {
         store.add_member(&team, &user).await?;
         let project = ProjectId::generate();
         store
-            .create_project(&Project::new(
-                project.clone(),
-                team.clone(),
-                Name::parse("Bench project")?,
-                now,
-            ))
+            .create_project(
+                &Project::new(
+                    project.clone(),
+                    team.clone(),
+                    Name::parse("Bench project")?,
+                    now,
+                ),
+                None,
+            )
             .await?;
         let scopes = Scopes::new([Scope::VersionsRead]).ok_or("no scopes")?;
         let pat = issue_pat(user.clone(), "bench".into(), scopes, 1, now)?;
-        store.create_pat(&pat).await?;
+        store.create_pat(&pat, None).await?;
         Ok(Self {
             team,
             user,

@@ -20,6 +20,7 @@ use std::net::IpAddr;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
+use crate::domain::activity::Origin;
 use crate::domain::{
     PatRecord, PlainSecret, Scope, SecretHash, SecretKind, Timestamp, TokenId, UserId, authorize,
 };
@@ -179,7 +180,7 @@ async fn authenticate_pat_from<S: CredentialStore>(
             return Err(AuthError::unauthorized("token has expired"));
         }
         Some(Credential::Rotated { token_id, owner }) => {
-            return Err(revoke_reused(store, &owner, &token_id).await);
+            return Err(revoke_reused(store, &owner, &token_id, source).await);
         }
         _ => {
             if let Some(unknown) = unknown {
@@ -207,8 +208,11 @@ async fn revoke_reused<S: CredentialStore>(
     store: &S,
     owner: &UserId,
     token_id: &TokenId,
+    source: Option<IpAddr>,
 ) -> AuthError {
-    let revoked = match store.revoke_reused(owner, token_id).await {
+    // Recorded for the owner with the presenter's address.
+    let origin = Origin::new(source.map(|ip| ip.to_string()).as_deref(), None);
+    let revoked = match store.revoke_reused(owner, token_id, &origin).await {
         Ok(revoked) => revoked,
         // Still racing other writes after the store's retries: the
         // presented secret is dead either way.

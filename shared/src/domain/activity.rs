@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Email, EventId, Invalid, PatRecord, Timestamp, UserId, VersionRecord};
+use super::{Email, EventId, Invalid, PatRecord, Timestamp, TokenId, UserId, VersionRecord};
 
 /// How long events and revisions are kept when the deployment does not say
 /// (`ACTIVITY_RETENTION_DAYS`, the template's `ActivityRetentionDays`).
@@ -28,6 +28,41 @@ pub enum Action {
     VersionDeleted,
     #[serde(rename = "version.restored")]
     VersionRestored,
+    #[serde(rename = "team.created")]
+    TeamCreated,
+    #[serde(rename = "team.updated")]
+    TeamUpdated,
+    /// An invitation made (target kind `invitation`).
+    #[serde(rename = "member.invited")]
+    MemberInvited,
+    #[serde(rename = "member.joined")]
+    MemberJoined,
+    /// A member removed or leaving (target kind `member`), or an
+    /// invitation withdrawn (target kind `invitation`).
+    #[serde(rename = "member.removed")]
+    MemberRemoved,
+    #[serde(rename = "member.roleChanged")]
+    MemberRoleChanged,
+    #[serde(rename = "project.created")]
+    ProjectCreated,
+    #[serde(rename = "project.updated")]
+    ProjectUpdated,
+    #[serde(rename = "project.deleted")]
+    ProjectDeleted,
+    #[serde(rename = "apiKey.created")]
+    ApiKeyCreated,
+    #[serde(rename = "apiKey.revoked")]
+    ApiKeyRevoked,
+    #[serde(rename = "token.created")]
+    TokenCreated,
+    #[serde(rename = "token.rotated")]
+    TokenRotated,
+    /// Revoked by its owner (one event per token, a revoke-all too).
+    #[serde(rename = "token.revoked")]
+    TokenRevoked,
+    /// A rotated-away secret was presented again: the token is revoked.
+    #[serde(rename = "token.reuseDetected")]
+    TokenReuseDetected,
 }
 
 /// Who made a change: a person in a session, or a PAT and its owner.
@@ -55,12 +90,18 @@ impl Actor {
     /// A PAT acting for its owner. Never the secret or its hash: the
     /// token's public id and name.
     pub fn pat(token: &PatRecord) -> Self {
+        Self::token(token.owner.clone(), &token.token_id, token.name.clone())
+    }
+
+    /// A PAT known by its id and name only (a rotated-away secret
+    /// presented again has no record of its own).
+    pub fn token(owner: UserId, id: &TokenId, name: String) -> Self {
         Self {
             kind: ActorKind::Pat,
-            user_id: token.owner.clone(),
+            user_id: owner,
             email: None,
-            token_id: Some(token.token_id.to_string()),
-            token_name: Some(token.name.clone()),
+            token_id: Some(id.to_string()),
+            token_name: Some(name),
         }
     }
 
@@ -89,6 +130,30 @@ pub struct Target {
 pub struct Change {
     pub before: Value,
     pub after: Value,
+}
+
+impl Target {
+    pub fn new(kind: &'static str, id: impl ToString) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            id: id.to_string(),
+        }
+    }
+}
+
+/// The fields that differ, each `(name, before, after)` (`Value::Null`
+/// where there was or is nothing): what an event's `changes` holds.
+pub fn changes<const N: usize>(fields: [(&str, Value, Value); N]) -> BTreeMap<String, Change> {
+    fields
+        .into_iter()
+        .filter(|(_, before, after)| before != after)
+        .map(|(name, before, after)| (name.to_owned(), Change { before, after }))
+        .collect()
+}
+
+/// A value of an event's `changes`, as text.
+pub fn text(value: impl ToString) -> Value {
+    Value::String(value.to_string())
 }
 
 /// Where a request came from, as API Gateway saw it.
@@ -147,6 +212,26 @@ impl Provenance {
         }
     }
 
+    /// The event of any write but a version's: `action` on `target`.
+    pub fn event(
+        &self,
+        action: Action,
+        target: Target,
+        changes: BTreeMap<String, Change>,
+    ) -> Event {
+        Event {
+            id: EventId::generate(),
+            at: self.at,
+            action,
+            actor: self.actor.clone(),
+            target,
+            changes,
+            source_ip: self.origin.source_ip.clone(),
+            user_agent: self.origin.user_agent.clone(),
+            restored_revision: None,
+        }
+    }
+
     /// The event of a version write from `before` to `after` (`None`:
     /// created, or deleted).
     pub fn version_event(
@@ -162,18 +247,12 @@ impl Provenance {
             (None, Some(_), Some(_)) => Action::VersionUpdated,
         };
         Some(Event {
-            id: EventId::generate(),
-            at: self.at,
-            action,
-            actor: self.actor.clone(),
-            target: Target {
-                kind: "version".into(),
-                id,
-            },
-            changes: version_changes(before, after),
-            source_ip: self.origin.source_ip.clone(),
-            user_agent: self.origin.user_agent.clone(),
             restored_revision: self.restoring,
+            ..self.event(
+                action,
+                Target::new("version", id),
+                version_changes(before, after),
+            )
         })
     }
 }
@@ -356,6 +435,36 @@ mod tests {
         assert_eq!(json["actor"]["kind"], "session");
         assert!(json["actor"]["tokenId"].is_null());
         assert_eq!(json["sourceIp"], "192.0.2.1");
+    }
+
+    #[test]
+    fn other_events_keep_only_fields_that_changed_and_name_their_target() {
+        let event = by().event(
+            Action::MemberRoleChanged,
+            Target::new("member", "u-2"),
+            changes([
+                ("role", "owner".into(), "member".into()),
+                ("email", "a@example.com".into(), "a@example.com".into()),
+            ]),
+        );
+        let json = serde_json::to_value(&event).expect("json");
+        assert_eq!(json["action"], "member.roleChanged");
+        assert_eq!(
+            json["target"],
+            serde_json::json!({"kind": "member", "id": "u-2"})
+        );
+        assert_eq!(
+            json["changes"],
+            serde_json::json!({"role": {"before": "owner", "after": "member"}})
+        );
+        assert!(json.get("restoredRevision").is_none());
+        for (action, wire) in [
+            (Action::TokenReuseDetected, "token.reuseDetected"),
+            (Action::ApiKeyRevoked, "apiKey.revoked"),
+            (Action::TeamCreated, "team.created"),
+        ] {
+            assert_eq!(serde_json::to_value(action).expect("json"), wire);
+        }
     }
 
     #[test]

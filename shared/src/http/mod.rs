@@ -2,6 +2,7 @@
 //! fallback for unknown routes, `no-store`, the token expiry header, and
 //! running an axum app on Lambda ([`lambda`]).
 
+pub mod activity;
 pub mod idempotency;
 pub mod json_body;
 pub mod lambda;

@@ -8,7 +8,7 @@ use std::future::Future;
 use super::StoreError;
 use super::config::ConfigError;
 use crate::domain::activity::{Cursor, DEFAULT_RETENTION_DAYS, EventPage, Revision};
-use crate::domain::{ProjectId, VersionId};
+use crate::domain::{ProjectId, TeamId, UserId, VersionId};
 
 /// The environment variable that sets how many days events and revisions
 /// are kept (DynamoDB TTL deletes them after that).
@@ -22,6 +22,10 @@ pub const MAX_PAGE: u16 = 100;
 pub enum Feed {
     /// A project's versions.
     Project(ProjectId),
+    /// A team's members, invitations, projects and API keys.
+    Team(TeamId),
+    /// An account's own tokens.
+    Account(UserId),
 }
 
 pub trait ActivityStore: Send + Sync {

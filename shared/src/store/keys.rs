@@ -79,6 +79,17 @@ pub fn receipt(scope: &ReceiptScope, key: &IdempotencyKey) -> Key {
     }
 }
 
+/// An account's own activity (its tokens), in the tokens table: a
+/// partition of its own, apart from its tokens, so the functions whose
+/// auth path may record a token's revocation can be allowed to put events
+/// there and nothing else (`dynamodb:LeadingKeys`). Its sort keys are
+/// [`event`]'s.
+pub fn account_activity_pk(owner: &UserId) -> String {
+    format!("{ACCOUNT_EVENTS_PK_PREFIX}{}", escape(owner.as_str()))
+}
+
+pub const ACCOUNT_EVENTS_PK_PREFIX: &str = "ACCOUNTEVENTS#";
+
 /// A project's API keys, listed by id (the credential itself is keyed by
 /// its hash).
 pub fn project_keys_pk(project: &ProjectId) -> String {
@@ -219,6 +230,13 @@ pub fn revision_prefix(version: &VersionId) -> String {
 /// id (a ULID).
 pub fn project_activity_pk(project: &ProjectId) -> String {
     project_pk(project)
+}
+
+/// A team's activity (its members, invitations, projects and API keys): in
+/// the team's partition, beside its members, so it outlives a project's
+/// delete.
+pub fn team_activity_pk(team: &TeamId) -> String {
+    self::team(team).pk
 }
 
 pub const EVENT_PREFIX: &str = "EVENT#";

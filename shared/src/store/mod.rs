@@ -26,6 +26,7 @@
 //! account's tokens are one strongly consistent `Query` (no index lag).
 //! | idempotency receipt | `IDEMPOTENCY#<sub>` | `KEY#<sha256 of Idempotency-Key>` | fingerprint, answer, expiresAt, ttl |
 //! | rotation receipt | `SECRET#<old token's sha256>` | `ROTATION#<sha256 of Idempotency-Key>` | fingerprint, sealed answer, expiresAt, ttl |
+//! | account event | `ACCOUNTEVENTS#<sub>` | `EVENT#<eventId>` | the event's JSON, ttl |
 //!
 //! Expired token items carry `ttl` so DynamoDB removes them eventually;
 //! expiry itself is enforced on every request, not by TTL. Receipts (see
@@ -46,10 +47,15 @@
 //! | project's version count | `PROJECT#<projectId>#CREATED` | `CREATED#~COUNT` (holds `versions`) |
 //! | version revision | `PROJECT#<projectId>` | `REVISION#<versionId>#<revision, 20 digits>` (JSON, ttl) |
 //! | project event | `PROJECT#<projectId>` | `EVENT#<eventId>` (JSON, ttl) |
+//! | team event | `TEAM#<teamId>` | `EVENT#<eventId>` (JSON, ttl) |
 //!
 //! Every version write through the API also puts its event and its
 //! revision, in its own transaction ([`activity`]): a change without its
 //! record cannot exist. Both expire (`ttl`, `ACTIVITY_RETENTION_DAYS`).
+//! So do the team's writes (members, invitations, projects, API keys: an
+//! event in the team's partition, which a project's delete leaves alone)
+//! and the account's token writes (an event in the tokens table's
+//! `ACCOUNTEVENTS#` partition).
 //!
 //! A version, its identity item, its copy in creation order and the
 //! project's count are written in one `TransactWriteItems` with
@@ -196,10 +202,13 @@ pub trait CredentialStore: Send + Sync {
     /// Revokes `owner`'s token `token` because a rotated-away secret of it
     /// was presented: the whole token goes, whatever its current secret.
     /// `Ok(false)` when it is gone already.
+    /// The revocation is recorded in the account's activity as
+    /// `token.reuseDetected`, from `origin`, in its own transaction.
     fn revoke_reused(
         &self,
         owner: &UserId,
         token: &TokenId,
+        origin: &crate::domain::activity::Origin,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The hashes recently found to name no credential, which the auth
@@ -211,9 +220,15 @@ pub trait CredentialStore: Send + Sync {
 
 /// Creating credentials (the operator CLI and the token admin function).
 pub trait CredentialWriter: Send + Sync {
-    /// Stores a new PAT's credential, account entry and name lock in one
-    /// transaction. `Conflict` when the owner has a live token of that name.
-    fn create_pat(&self, pat: &IssuedPat) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a new PAT's credential, account entry and name lock (and,
+    /// made `by` someone, its `token.created` event in the account's
+    /// activity) in one transaction. `Conflict` when the owner has a live
+    /// token of that name.
+    fn create_pat(
+        &self,
+        pat: &IssuedPat,
+        by: Option<&crate::domain::activity::Provenance>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn create_api_key(
         &self,
@@ -250,11 +265,13 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<Vec<TeamId>, StoreError>> + Send;
 
-    /// The project and its entry in the team's list, in one transaction.
+    /// The project and its entry in the team's list, and (made `by`
+    /// someone) its event in the team's activity, in one transaction.
     /// `Ok(false)` when the team does not exist.
     fn create_project(
         &self,
         project: &Project,
+        by: Option<&crate::domain::activity::Provenance>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// `None` also while a delete of the project is under way.

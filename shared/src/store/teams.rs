@@ -9,10 +9,15 @@
 //! and an invitation makes at most one membership (accepting deletes it
 //! under a condition in the same transaction that adds the member).
 //!
+//! Every write made `by` someone (the team function passes its caller;
+//! the operator CLI passes `None`) also puts its event into the team's
+//! activity, in the same transaction (see [`super::activity`]).
+//!
 //! [`DirectoryStore`]: super::DirectoryStore
 
 use std::future::Future;
 
+use crate::domain::activity::Provenance;
 use crate::domain::{
     ApiKeyId, Email, InvitationId, Name, ProjectId, Role, SecretHash, TeamId, Timestamp, UserId,
 };
@@ -92,6 +97,7 @@ pub trait TeamStore: Send + Sync {
         &self,
         team: &Team,
         owner: &Membership,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn get_team(
@@ -111,6 +117,7 @@ pub trait TeamStore: Send + Sync {
         &self,
         id: &TeamId,
         name: &Name,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<Option<Team>, StoreError>> + Send;
 
     /// Strongly consistent: a removed member is gone for the next request.
@@ -135,6 +142,7 @@ pub trait TeamStore: Send + Sync {
         actor: &UserId,
         target: &Membership,
         role: Role,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), TeamRefusal>> + Send;
 
     /// Removes `target` (both sides of the membership). `actor`: the owner
@@ -145,6 +153,7 @@ pub trait TeamStore: Send + Sync {
         &self,
         actor: Option<&UserId>,
         target: &Membership,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), TeamRefusal>> + Send;
 
     /// `AlreadyInvited` when a pending invitation names the same email.
@@ -152,6 +161,7 @@ pub trait TeamStore: Send + Sync {
         &self,
         invitation: &Invitation,
         now: Timestamp,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), TeamRefusal>> + Send;
 
     fn get_invitation(
@@ -163,6 +173,7 @@ pub trait TeamStore: Send + Sync {
     fn delete_invitation(
         &self,
         invitation: &Invitation,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The pending invitations addressed to `email`, with their team's name.
@@ -179,6 +190,7 @@ pub trait TeamStore: Send + Sync {
         invitation: &Invitation,
         member: &Membership,
         now: Timestamp,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), TeamRefusal>> + Send;
 
     /// The team's live projects (not being deleted), from its list.
@@ -197,16 +209,20 @@ pub trait TeamStore: Send + Sync {
     /// unless it is being deleted.
     fn update_project(
         &self,
+        before: &Project,
         project: &Project,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), TeamRefusal>> + Send;
 
     /// Deletes a project: first, in one transaction, marks it deleted and
     /// revokes every API key of it (so no key outlives the delete's first
     /// step), then removes its versions, then the project. Run again after
-    /// a failure, it finishes.
+    /// a failure, it finishes. The event rides in the first step: a run
+    /// that resumes a delete passes no `by` (the first run recorded it).
     fn delete_project(
         &self,
         project: &Project,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<Deleted, StoreError>> + Send;
 
     /// The credential and the list entry, if the project is live and holds
@@ -214,6 +230,7 @@ pub trait TeamStore: Send + Sync {
     fn create_api_key_entry(
         &self,
         entry: &ApiKeyEntry,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), TeamRefusal>> + Send;
 
     fn api_keys(
@@ -226,5 +243,6 @@ pub trait TeamStore: Send + Sync {
         &self,
         project: &ProjectId,
         key: &ApiKeyId,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -1,10 +1,16 @@
 //! Tokens persistence: what the `tokens` function needs beyond
 //! [`CredentialWriter::create_pat`](super::CredentialWriter::create_pat) and
 //! the auth path's [`CredentialStore`](super::CredentialStore).
+//!
+//! A write made `by` someone (the tokens function passes its caller; the
+//! operator CLI `None`) puts its event into the account's activity in the
+//! write's own transaction: `token.created`, `token.rotated`,
+//! `token.revoked`, and, from the auth path, `token.reuseDetected`.
 
 use std::future::Future;
 use std::net::IpAddr;
 
+use crate::domain::activity::Provenance;
 use crate::domain::{
     IssuedPat, PatRecord, Receipt, Scopes, SecretHash, Timestamp, TokenId, TokenLimits, UserId,
 };
@@ -53,13 +59,16 @@ pub trait TokenStore: Send + Sync {
         &self,
         owner: &UserId,
         token: &TokenId,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Revokes every token `owner` has when the call starts; the number
-    /// revoked.
+    /// revoked. Each is its own revocation, recorded as its own
+    /// `token.revoked`.
     fn revoke_all_tokens(
         &self,
         owner: &UserId,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// How many of `owner`'s tokens are live (unexpired) at `now`. Strongly
@@ -86,6 +95,7 @@ pub trait TokenStore: Send + Sync {
         new: &IssuedPat,
         receipt: Option<&Receipt>,
         source: Option<IpAddr>,
+        by: Option<&Provenance>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Records on `owner`'s token `token` that a rotation's answer was

@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, put};
 use super::{DynamoStore, Item, classify, from_item, internal, key_item, query_all, to_item};
-use crate::domain::activity::{Cursor, Event, EventPage, Provenance, Revision};
+use std::collections::BTreeMap;
+
+use crate::domain::activity::{
+    Action, Change, Cursor, Event, EventPage, Provenance, Revision, Target,
+};
 use crate::domain::{EventId, ProjectId, Timestamp, VersionId, VersionRecord};
 use crate::store::StoreError;
 use crate::store::activity::{ActivityStore, Feed, MAX_PAGE};
@@ -51,15 +55,59 @@ fn parse_revision(item: Item) -> Result<Revision, StoreError> {
     Ok(revision)
 }
 
-fn feed_pk(feed: &Feed) -> String {
-    match feed {
-        Feed::Project(project) => keys::project_activity_pk(project),
-    }
-}
-
 impl DynamoStore {
+    /// The table and partition of `feed`'s events.
+    fn feed_at(&self, feed: &Feed) -> (&str, String) {
+        match feed {
+            Feed::Project(project) => (&self.versions_table, keys::project_activity_pk(project)),
+            Feed::Team(team) => (&self.versions_table, keys::team_activity_pk(team)),
+            Feed::Account(owner) => (&self.tokens_table, keys::account_activity_pk(owner)),
+        }
+    }
+
     fn expires(&self, at: Timestamp) -> i64 {
         at.plus_days(i64::from(self.retention_days)).unix_seconds()
+    }
+
+    /// Appends to `items` the put of `event` into `feed`, a new item that
+    /// expires after the retention period: the one way every write records
+    /// itself, in its own transaction.
+    pub(crate) fn with_event(
+        &self,
+        items: &mut Vec<TransactWriteItem>,
+        feed: &Feed,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let (table, pk) = self.feed_at(feed);
+        items.push(put(
+            table,
+            to_item(
+                &keys::event(&pk, &event.id),
+                &EventItem {
+                    event: json(event)?,
+                    ttl: self.expires(event.at),
+                },
+            )?,
+            Condition::absent(),
+        )?);
+        Ok(())
+    }
+
+    /// [`Self::with_event`] of the event `by` makes `action` on `target`
+    /// (nothing without `by`: the operator CLI, seeding, store tests).
+    pub(crate) fn with_recorded(
+        &self,
+        items: &mut Vec<TransactWriteItem>,
+        feed: &Feed,
+        by: Option<&Provenance>,
+        action: Action,
+        target: Target,
+        changes: BTreeMap<String, Change>,
+    ) -> Result<(), StoreError> {
+        match by {
+            Some(by) => self.with_event(items, feed, &by.event(action, target, changes)),
+            None => Ok(()),
+        }
     }
 
     /// Appends to `items` the event and the revision of a version write
@@ -83,18 +131,7 @@ impl DynamoStore {
         };
         let ttl = self.expires(by.at);
         let project = &revision.version.project;
-        let event_key = keys::event(&keys::project_activity_pk(project), &event.id);
-        items.push(put(
-            &self.versions_table,
-            to_item(
-                &event_key,
-                &EventItem {
-                    event: json(&event)?,
-                    ttl,
-                },
-            )?,
-            Condition::absent(),
-        )?);
+        self.with_event(items, &Feed::Project(project.clone()), &event)?;
         // Absent: two writers can never both claim one revision.
         let revision_key = keys::revision(project, &revision.version.id, revision.revision);
         items.push(put(
@@ -119,12 +156,12 @@ impl ActivityStore for DynamoStore {
         after: Option<&Cursor>,
         limit: u16,
     ) -> Result<EventPage, StoreError> {
-        let pk = feed_pk(feed);
+        let (table, pk) = self.feed_at(feed);
         let start = after.map(|cursor| key_item(&keys::event(&pk, &cursor.0)));
         let output = self
             .client
             .query()
-            .table_name(&self.versions_table)
+            .table_name(table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
             .expression_attribute_values(
@@ -187,9 +224,16 @@ impl DynamoStore {
         project: &ProjectId,
         events: &[Event],
     ) -> Result<(), StoreError> {
+        self.seed_feed(&Feed::Project(project.clone()), events)
+            .await
+    }
+
+    /// [`Self::seed_events`] into any feed.
+    pub async fn seed_feed(&self, feed: &Feed, events: &[Event]) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-        let pk = keys::project_activity_pk(project);
+        let (table, pk) = self.feed_at(feed);
+        let table = table.to_owned();
         for chunk in events.chunks(25) {
             let mut pending = Vec::with_capacity(chunk.len());
             for event in chunk {
@@ -210,13 +254,13 @@ impl DynamoStore {
                 let output = self
                     .client
                     .batch_write_item()
-                    .request_items(&self.versions_table, pending)
+                    .request_items(&table, pending)
                     .send()
                     .await
                     .map_err(classify)?;
                 pending = output
                     .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.versions_table))
+                    .and_then(|mut u| u.remove(&table))
                     .unwrap_or_default();
                 if pending.is_empty() {
                     break;

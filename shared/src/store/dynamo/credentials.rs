@@ -5,9 +5,12 @@ use std::net::IpAddr;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::token_item::{ReceiptRef, SecretItem, pat_puts};
+use super::tokens::{RevokedBy, token_fields};
 use super::transact::{Condition, transact};
 use super::{DynamoStore, classify, from_item, get_consistent, to_item};
+use crate::domain::activity::{Action, Origin, Provenance, Target};
 use crate::domain::{ApiKeyRecord, IssuedPat, SecretHash, Timestamp, TokenId, UserId};
+use crate::store::Feed;
 use crate::store::unknown::UnknownPats;
 use crate::store::{Credential, CredentialStore, CredentialWriter, StoreError, keys};
 
@@ -72,8 +75,13 @@ impl CredentialStore for DynamoStore {
         }
     }
 
-    async fn revoke_reused(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
-        super::tokens::revoke(self, owner, token).await
+    async fn revoke_reused(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+        origin: &Origin,
+    ) -> Result<bool, StoreError> {
+        super::tokens::revoke(self, owner, token, RevokedBy::Reuse(origin)).await
     }
 
     fn unknown_pats(&self) -> Option<&UnknownPats> {
@@ -121,11 +129,20 @@ fn touch_budget() -> aws_sdk_dynamodb::config::Builder {
 }
 
 impl CredentialWriter for DynamoStore {
-    async fn create_pat(&self, pat: &IssuedPat) -> Result<(), StoreError> {
+    async fn create_pat(&self, pat: &IssuedPat, by: Option<&Provenance>) -> Result<(), StoreError> {
         // A name lock left by an expired token may be taken over.
         let lock = Condition::new("attribute_not_exists(pk) OR expiresAt <= :now")
             .with_s(":now", pat.record.created_at.to_string());
-        let items = pat_puts(&self.tokens_table, pat, lock)?;
+        let mut items = pat_puts(&self.tokens_table, pat, lock)?;
+        let record = &pat.record;
+        self.with_recorded(
+            &mut items,
+            &Feed::Account(record.owner.clone()),
+            by,
+            Action::TokenCreated,
+            Target::new("token", &record.token_id),
+            token_fields(record),
+        )?;
         transact(&self.client, items)
             .await
             .map_err(|failed| failed.conflict_as("a live token with this name already exists"))

@@ -7,9 +7,12 @@ use super::transact::{Condition, check, delete, put, transact, update};
 use super::{
     DynamoStore, batch_get, classify, from_item, key_item, prefix_query, query_all, to_item,
 };
+use serde_json::Value;
+
+use crate::domain::activity::{Action, Provenance, Target, changes, text};
 use crate::domain::{Description, Email, Name, ProjectId, Role, TeamId, Timestamp, UserId};
 use crate::store::{
-    Access, DirectoryStore, Membership, Project, StoreError, Team, TeamStore, keys,
+    Access, DirectoryStore, Feed, Membership, Project, StoreError, Team, TeamStore, keys,
 };
 
 /// A team; `owners` counts its owners, so that no write can leave it
@@ -268,10 +271,14 @@ impl DirectoryStore for DynamoStore {
         .await
     }
 
-    async fn create_project(&self, project: &Project) -> Result<bool, StoreError> {
+    async fn create_project(
+        &self,
+        project: &Project,
+        by: Option<&Provenance>,
+    ) -> Result<bool, StoreError> {
         let table = &self.versions_table;
         let item = ProjectItem::from_project(project);
-        let items = vec![
+        let mut items = vec![
             check(table, &keys::team(&project.team_id), Condition::present())?,
             put(
                 table,
@@ -284,6 +291,21 @@ impl DirectoryStore for DynamoStore {
                 Condition::absent(),
             )?,
         ];
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(project.team_id.clone()),
+            by,
+            Action::ProjectCreated,
+            Target::new("project", &project.id),
+            changes([
+                ("name", Value::Null, text(&project.name)),
+                (
+                    "description",
+                    Value::Null,
+                    text(project.description.as_str()),
+                ),
+            ]),
+        )?;
         match transact(&self.client, items).await {
             Ok(()) => Ok(true),
             Err(failed) if failed.condition_failed(0) => Ok(false),

@@ -10,6 +10,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::directory::{MemberItem, ProjectItem, TeamItem, membership_items};
 use super::token_item::SecretItem;
@@ -18,10 +19,12 @@ use super::{
     DynamoStore, batch_get_items, from_item, get_consistent, key_item, prefix_query, query_all,
     to_item,
 };
+use crate::domain::activity::{Action, Provenance, Target, changes, text};
 use crate::domain::{
     ApiKeyId, Email, InvitationId, MAX_API_KEYS_PER_PROJECT, Name, ProjectId, Role, SecretHash,
     TeamId, Timestamp, UserId,
 };
+use crate::store::Feed;
 use crate::store::teams::Deleted;
 use crate::store::{
     ApiKeyEntry, Invitation, Membership, Project, StoreError, Team, TeamRefusal, TeamStore, keys,
@@ -100,6 +103,10 @@ impl ApiKeyItem {
             hash,
         })
     }
+}
+
+fn email_value(email: Option<&Email>) -> Value {
+    email.map_or(Value::Null, text)
 }
 
 fn one() -> AttributeValue {
@@ -216,6 +223,7 @@ impl TeamStore for DynamoStore {
         &self,
         team: &Team,
         owner: &Membership,
+        by: Option<&Provenance>,
     ) -> Result<(), StoreError> {
         let table = &self.versions_table;
         let mut items = vec![put(
@@ -234,6 +242,14 @@ impl TeamStore for DynamoStore {
         for (key, item) in membership_items(owner) {
             items.push(put(table, to_item(&key, &item)?, Condition::absent())?);
         }
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(team.id.clone()),
+            by,
+            Action::TeamCreated,
+            Target::new("team", &team.id),
+            changes([("name", Value::Null, text(&team.name))]),
+        )?;
         transact(&self.client, items)
             .await
             .map_err(|failed| failed.conflict_as("a team with this id exists"))
@@ -278,27 +294,41 @@ impl TeamStore for DynamoStore {
         Ok(result)
     }
 
-    async fn rename_team(&self, id: &TeamId, name: &Name) -> Result<Option<Team>, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.versions_table)
-            .set_key(Some(key_item(&keys::team(id))))
-            .update_expression("SET #n = :name")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#n", "name")
-            .expression_attribute_values(":name", AttributeValue::S(name.as_str().to_owned()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => output
-                .attributes
-                .map(|item| from_item::<TeamItem>(item).map(TeamItem::into_team))
-                .transpose(),
-            Err(err) if super::is_code(&err, "ConditionalCheckFailedException") => Ok(None),
-            Err(err) => Err(super::classify(err)),
-        }
+    async fn rename_team(
+        &self,
+        id: &TeamId,
+        name: &Name,
+        by: Option<&Provenance>,
+    ) -> Result<Option<Team>, StoreError> {
+        // Read first: the event holds the name it replaces, and the write
+        // is conditioned on it, so the record never names a stale one.
+        let Some(before) = self.get_team(id).await? else {
+            return Ok(None);
+        };
+        let mut items = vec![update(
+            &self.versions_table,
+            &keys::team(id),
+            "SET #n = :name",
+            Condition::new("attribute_exists(pk) AND #n = :old")
+                .with_s(":name", name.as_str())
+                .with_s(":old", before.name.as_str())
+                .named("#n", "name"),
+        )?];
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(id.clone()),
+            by,
+            Action::TeamUpdated,
+            Target::new("team", id),
+            changes([("name", text(&before.name), text(name))]),
+        )?;
+        transact(&self.client, items)
+            .await
+            .map_err(|failed| failed.conflict_as("the team was renamed concurrently; try again"))?;
+        Ok(Some(Team {
+            name: name.clone(),
+            ..before
+        }))
     }
 
     async fn membership(
@@ -351,6 +381,7 @@ impl TeamStore for DynamoStore {
         actor: &UserId,
         target: &Membership,
         role: Role,
+        by: Option<&Provenance>,
     ) -> Result<(), TeamRefusal> {
         if target.role == role {
             return Ok(());
@@ -395,8 +426,16 @@ impl TeamStore for DynamoStore {
         if *actor != target.user_id {
             items.push(actor_is_owner(table, &target.team_id, actor)?);
         }
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(target.team_id.clone()),
+            by,
+            Action::MemberRoleChanged,
+            Target::new("member", &target.user_id),
+            changes([("role", text(target.role), text(role))]),
+        )?;
         transact(&self.client, items).await.map_err(|failed| {
-            if failed.condition_failed(3) {
+            if *actor != target.user_id && failed.condition_failed(3) {
                 TeamRefusal::NotOwner
             } else if failed.condition_failed(1) {
                 TeamRefusal::NotMember
@@ -412,6 +451,7 @@ impl TeamStore for DynamoStore {
         &self,
         actor: Option<&UserId>,
         target: &Membership,
+        by: Option<&Provenance>,
     ) -> Result<(), TeamRefusal> {
         let table = &self.versions_table;
         let team = &target.team_id;
@@ -437,12 +477,25 @@ impl TeamStore for DynamoStore {
                     .with(":minus", AttributeValue::N("-1".into())),
             )?);
         }
-        let actor_index = items.len();
+        // Where the actor's check is, if there is one (the event follows).
+        let mut actor_index = None;
         if let Some(actor) = actor.filter(|actor| **actor != target.user_id) {
+            actor_index = Some(items.len());
             items.push(actor_is_owner(table, team, actor)?);
         }
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(team.clone()),
+            by,
+            Action::MemberRemoved,
+            Target::new("member", &target.user_id),
+            changes([
+                ("role", text(target.role), Value::Null),
+                ("email", email_value(target.email.as_ref()), Value::Null),
+            ]),
+        )?;
         transact(&self.client, items).await.map_err(|failed| {
-            if failed.condition_failed(actor_index) {
+            if actor_index.is_some_and(|at| failed.condition_failed(at)) {
                 TeamRefusal::NotOwner
             } else if failed.condition_failed(0) {
                 TeamRefusal::NotMember
@@ -458,11 +511,12 @@ impl TeamStore for DynamoStore {
         &self,
         invitation: &Invitation,
         now: Timestamp,
+        by: Option<&Provenance>,
     ) -> Result<(), TeamRefusal> {
         let table = &self.versions_table;
         let item = InvitationItem::from_invitation(invitation);
         let lock = keys::invitee(&invitation.team_id, &invitation.email);
-        let items = vec![
+        let mut items = vec![
             // An expired invitation's lock is taken over.
             put(
                 table,
@@ -497,6 +551,17 @@ impl TeamStore for DynamoStore {
                 Condition::absent(),
             )?,
         ];
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(invitation.team_id.clone()),
+            by,
+            Action::MemberInvited,
+            Target::new("invitation", &invitation.id),
+            changes([
+                ("email", Value::Null, text(&invitation.email)),
+                ("role", Value::Null, text(invitation.role)),
+            ]),
+        )?;
         transact(&self.client, items).await.map_err(|failed| {
             if failed.condition_failed(0) {
                 TeamRefusal::AlreadyInvited
@@ -513,8 +578,25 @@ impl TeamStore for DynamoStore {
             .transpose()
     }
 
-    async fn delete_invitation(&self, invitation: &Invitation) -> Result<bool, StoreError> {
-        let items = invitation_deletes(&self.versions_table, invitation)?;
+    async fn delete_invitation(
+        &self,
+        invitation: &Invitation,
+        by: Option<&Provenance>,
+    ) -> Result<bool, StoreError> {
+        let mut items = invitation_deletes(&self.versions_table, invitation)?;
+        // Withdrawn: recorded as the contract's `member.removed`, of the
+        // invitation (target kind `invitation`), not of a member.
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(invitation.team_id.clone()),
+            by,
+            Action::MemberRemoved,
+            Target::new("invitation", &invitation.id),
+            changes([
+                ("email", text(&invitation.email), Value::Null),
+                ("role", text(invitation.role), Value::Null),
+            ]),
+        )?;
         match transact(&self.client, items).await {
             Ok(()) => Ok(true),
             Err(failed) if failed.condition_failed(0) => Ok(false),
@@ -563,6 +645,7 @@ impl TeamStore for DynamoStore {
         invitation: &Invitation,
         member: &Membership,
         now: Timestamp,
+        by: Option<&Provenance>,
     ) -> Result<(), TeamRefusal> {
         let table = &self.versions_table;
         let mut items = invitation_deletes(table, invitation)?;
@@ -590,6 +673,18 @@ impl TeamStore for DynamoStore {
         for (key, item) in membership_items(member) {
             items.push(put(table, to_item(&key, &item)?, Condition::absent())?);
         }
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(member.team_id.clone()),
+            by,
+            Action::MemberJoined,
+            Target::new("member", &member.user_id),
+            changes([
+                ("email", Value::Null, email_value(member.email.as_ref())),
+                ("role", Value::Null, text(member.role)),
+                ("invitation", Value::Null, text(&invitation.id)),
+            ]),
+        )?;
         transact(&self.client, items).await.map_err(|failed| {
             if failed.condition_failed(first_member_item) {
                 TeamRefusal::AlreadyMember
@@ -629,7 +724,12 @@ impl TeamStore for DynamoStore {
             .transpose()
     }
 
-    async fn update_project(&self, project: &Project) -> Result<(), TeamRefusal> {
+    async fn update_project(
+        &self,
+        before: &Project,
+        project: &Project,
+        by: Option<&Provenance>,
+    ) -> Result<(), TeamRefusal> {
         let table = &self.versions_table;
         let item = ProjectItem::from_project(project);
         let live = || {
@@ -638,7 +738,7 @@ impl TeamStore for DynamoStore {
             )
             .with_s(":team", project.team_id.as_str())
         };
-        let items = vec![
+        let mut items = vec![
             put(table, to_item(&keys::project(&project.id), &item)?, live())?,
             put(
                 table,
@@ -646,6 +746,21 @@ impl TeamStore for DynamoStore {
                 live(),
             )?,
         ];
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(project.team_id.clone()),
+            by,
+            Action::ProjectUpdated,
+            Target::new("project", &project.id),
+            changes([
+                ("name", text(&before.name), text(&project.name)),
+                (
+                    "description",
+                    text(before.description.as_str()),
+                    text(project.description.as_str()),
+                ),
+            ]),
+        )?;
         transact(&self.client, items).await.map_err(|failed| {
             if failed.condition_failed(0) || failed.condition_failed(1) {
                 TeamRefusal::ProjectGone
@@ -655,7 +770,11 @@ impl TeamStore for DynamoStore {
         })
     }
 
-    async fn delete_project(&self, project: &Project) -> Result<Deleted, StoreError> {
+    async fn delete_project(
+        &self,
+        project: &Project,
+        by: Option<&Provenance>,
+    ) -> Result<Deleted, StoreError> {
         let table = &self.versions_table;
         let now = Timestamp::now().to_string();
         // 1. Mark it and revoke its keys at once: from here no key of it
@@ -685,6 +804,18 @@ impl TeamStore for DynamoStore {
                 None,
             )?);
         }
+        // In the team's partition: the project's own is swept below.
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(project.team_id.clone()),
+            by,
+            Action::ProjectDeleted,
+            Target::new("project", &project.id),
+            changes([
+                ("name", text(&project.name), Value::Null),
+                ("apiKeys", Value::from(entries.len()), Value::from(0)),
+            ]),
+        )?;
         match transact(&self.client, items).await {
             Ok(()) => {}
             // Gone already: an earlier run finished.
@@ -708,7 +839,11 @@ impl TeamStore for DynamoStore {
         })
     }
 
-    async fn create_api_key_entry(&self, entry: &ApiKeyEntry) -> Result<(), TeamRefusal> {
+    async fn create_api_key_entry(
+        &self,
+        entry: &ApiKeyEntry,
+        by: Option<&Provenance>,
+    ) -> Result<(), TeamRefusal> {
         if self.api_keys(&entry.project_id).await?.len() >= MAX_API_KEYS_PER_PROJECT {
             return Err(StoreError::Conflict(format!(
                 "a project holds at most {MAX_API_KEYS_PER_PROJECT} API keys; revoke one first"
@@ -729,7 +864,7 @@ impl TeamStore for DynamoStore {
             created_at: entry.created_at,
             secret_hash: entry.hash.to_hex(),
         };
-        let items = vec![
+        let mut items = vec![
             check(
                 &self.versions_table,
                 &keys::project(&entry.project_id),
@@ -749,6 +884,18 @@ impl TeamStore for DynamoStore {
                 Condition::absent(),
             )?,
         ];
+        // Its name and project; never the key, its hash or its hint.
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(entry.team_id.clone()),
+            by,
+            Action::ApiKeyCreated,
+            Target::new("apiKey", &entry.id),
+            changes([
+                ("name", Value::Null, text(&entry.name)),
+                ("project", Value::Null, text(&entry.project_id)),
+            ]),
+        )?;
         transact(&self.client, items).await.map_err(|failed| {
             if failed.condition_failed(0) {
                 TeamRefusal::ProjectGone
@@ -775,16 +922,28 @@ impl TeamStore for DynamoStore {
         &self,
         project: &ProjectId,
         key: &ApiKeyId,
+        by: Option<&Provenance>,
     ) -> Result<bool, StoreError> {
         let listed = keys::project_key(project, key);
         let Some(item) = get_consistent(&self.client, &self.tokens_table, &listed).await? else {
             return Ok(false);
         };
         let entry = from_item::<ApiKeyItem>(item)?.into_entry()?;
-        let items = vec![
+        let mut items = vec![
             delete(&self.tokens_table, &listed, Some(Condition::present()))?,
             delete(&self.tokens_table, &keys::secret(&entry.hash), None)?,
         ];
+        self.with_recorded(
+            &mut items,
+            &Feed::Team(entry.team_id.clone()),
+            by,
+            Action::ApiKeyRevoked,
+            Target::new("apiKey", &entry.id),
+            changes([
+                ("name", text(&entry.name), Value::Null),
+                ("project", text(&entry.project_id), Value::Null),
+            ]),
+        )?;
         match transact(&self.client, items).await {
             Ok(()) => Ok(true),
             Err(failed) if failed.condition_failed(0) => Ok(false),

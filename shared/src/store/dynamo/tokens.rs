@@ -2,10 +2,11 @@
 //! fenced revocation and secret rotation, on the items
 //! [`super::credentials`] writes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
 use super::token_item::{AccountTokenItem, SecretItem};
@@ -13,8 +14,9 @@ use super::transact::{Condition, delete, put, transact, update};
 use super::{
     DynamoStore, batch_get, classify, from_item, is_code, key_item, query_all, to_item, ttl,
 };
+use crate::domain::activity::{Action, Actor, Change, Origin, Provenance, Target, changes, text};
 use crate::domain::{IssuedPat, PatRecord, Receipt, SecretHash, Timestamp, TokenId, UserId};
-use crate::store::keys;
+use crate::store::{Feed, keys};
 use crate::store::{StoreError, TokenStore, TokenSummary};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 
@@ -88,16 +90,25 @@ impl TokenStore for DynamoStore {
             .collect())
     }
 
-    async fn revoke_token(&self, owner: &UserId, token: &TokenId) -> Result<bool, StoreError> {
-        revoke(self, owner, token).await
+    async fn revoke_token(
+        &self,
+        owner: &UserId,
+        token: &TokenId,
+        by: Option<&Provenance>,
+    ) -> Result<bool, StoreError> {
+        revoke(self, owner, token, RevokedBy::owner(by)).await
     }
 
-    async fn revoke_all_tokens(&self, owner: &UserId) -> Result<usize, StoreError> {
+    async fn revoke_all_tokens(
+        &self,
+        owner: &UserId,
+        by: Option<&Provenance>,
+    ) -> Result<usize, StoreError> {
         let mut revoked = 0;
         // One pass over the list: a token created after it is read is the
         // owner's own new token, not one to chase.
         for entry in account_entries(self, owner).await? {
-            if revoke(self, owner, &entry.token_id).await? {
+            if revoke(self, owner, &entry.token_id, RevokedBy::owner(by)).await? {
                 revoked += 1;
             }
         }
@@ -129,9 +140,22 @@ impl TokenStore for DynamoStore {
         new: &IssuedPat,
         receipt: Option<&Receipt>,
         source: Option<IpAddr>,
+        by: Option<&Provenance>,
     ) -> Result<(), StoreError> {
         let table = &self.tokens_table;
         let mut items = rotation_items(table, old_hash, old, new, receipt, source)?;
+        // After the rotation's items, before the receipt (whose index
+        // `with_receipt` reports).
+        self.with_recorded(
+            &mut items,
+            &Feed::Account(old.owner.clone()),
+            by,
+            Action::TokenRotated,
+            Target::new("token", &old.token_id),
+            // The token keeps its id, name, scopes and expiry: only its
+            // secret changes, which no event holds.
+            BTreeMap::new(),
+        )?;
         let at = with_receipt(table, &mut items, receipt)?;
         transact(&self.client, items).await.map_err(|failed| {
             if receipt_in_flight(&failed, at) {
@@ -262,6 +286,69 @@ pub(crate) fn rotation_items(
     ])
 }
 
+/// What a new token's event holds of it: its name, scopes and expiry,
+/// never its secret or hash.
+pub(crate) fn token_fields(record: &PatRecord) -> BTreeMap<String, Change> {
+    changes([
+        ("name", Value::Null, text(&record.name)),
+        (
+            "scopes",
+            Value::Null,
+            serde_json::to_value(record.scopes).unwrap_or(Value::Null),
+        ),
+        ("expiresAt", Value::Null, text(record.expires_at)),
+    ])
+}
+
+/// Who a revocation's event names.
+#[derive(Clone, Copy)]
+pub(crate) enum RevokedBy<'a> {
+    /// The operator CLI: nothing is recorded.
+    Nobody,
+    /// The owner: `token.revoked`.
+    Owner(&'a Provenance),
+    /// A rotated-away secret presented again from `origin`:
+    /// `token.reuseDetected`, by the token itself.
+    Reuse(&'a Origin),
+}
+
+impl<'a> RevokedBy<'a> {
+    pub(crate) fn owner(by: Option<&'a Provenance>) -> Self {
+        by.map_or(Self::Nobody, Self::Owner)
+    }
+
+    /// The event of revoking `owner`'s token `token`, as its account entry
+    /// `entry` holds it.
+    fn event(
+        self,
+        owner: &UserId,
+        token: &TokenId,
+        entry: &AccountTokenItem,
+    ) -> Option<crate::domain::activity::Event> {
+        let target = Target::new("token", token);
+        let was = changes([
+            ("name", text(&entry.name), Value::Null),
+            (
+                "scopes",
+                serde_json::to_value(entry.scopes).unwrap_or(Value::Null),
+                Value::Null,
+            ),
+        ]);
+        match self {
+            Self::Nobody => None,
+            Self::Owner(by) => Some(by.event(Action::TokenRevoked, target, was)),
+            Self::Reuse(origin) => Some(
+                Provenance::new(
+                    Actor::token(owner.clone(), token, entry.name.clone()),
+                    origin.clone(),
+                    Timestamp::now(),
+                )
+                .event(Action::TokenReuseDetected, target, was),
+            ),
+        }
+    }
+}
+
 /// Attempts of a revocation that keeps colliding with in-flight
 /// transactions on the token's items (DynamoDB cancels a write that touches
 /// an item another transaction is writing). Each attempt is two calls.
@@ -279,10 +366,11 @@ pub(crate) async fn revoke(
     store: &DynamoStore,
     owner: &UserId,
     token: &TokenId,
+    by: RevokedBy<'_>,
 ) -> Result<bool, StoreError> {
     let mut attempt = 1;
     loop {
-        match revoke_once(store, owner, token).await {
+        match revoke_once(store, owner, token, by).await {
             Ok(revoked) => return Ok(revoked),
             Err(Attempt::Raced(err)) if attempt < REVOKE_ATTEMPTS => {
                 tracing::debug!(token_id = %token, attempt, error = %err, "revocation raced a write");
@@ -310,6 +398,7 @@ async fn revoke_once(
     store: &DynamoStore,
     owner: &UserId,
     token: &TokenId,
+    by: RevokedBy<'_>,
 ) -> Result<bool, Attempt> {
     let table = &store.tokens_table;
     let entry_key = keys::account_token(owner, token);
@@ -346,11 +435,19 @@ async fn revoke_once(
         &keys::token_name_lock(owner, &entry.name),
         Some(Condition::new("tokenId = :id").with_s(":id", token.to_string())),
     )?;
-    let items = vec![credential.clone(), entry_delete.clone(), lock];
+    // The event rides in whichever of the two transactions commits.
+    let mut recorded = Vec::new();
+    if let Some(event) = by.event(owner, token, &entry) {
+        store.with_event(&mut recorded, &Feed::Account(owner.clone()), &event)?;
+    }
+    let mut items = vec![credential.clone(), entry_delete.clone(), lock];
+    items.extend(recorded.iter().cloned());
     let outcome = match transact(&store.client, items).await {
         // Only the lock belongs to someone else now: revoke without it.
         Err(failed) if failed.only_condition_failed(2) => {
-            transact(&store.client, vec![credential, entry_delete]).await
+            let mut items = vec![credential, entry_delete];
+            items.extend(recorded);
+            transact(&store.client, items).await
         }
         other => other,
     };
