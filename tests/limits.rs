@@ -751,3 +751,54 @@ async fn a_limited_token_costs_the_calls_an_unlimited_one_does() {
     // The environment-limited plain list is the filtered list.
     assert_eq!(both[5], unlimited[4]);
 }
+
+#[tokio::test]
+async fn the_account_feed_records_a_tokens_limits_at_creation_and_none_for_an_unlimited_one() {
+    let fx = Fixture::new().await;
+    let tokens = tokens::app(fx.store.clone());
+    limited(
+        &tokens,
+        &fx.user,
+        "staging ci",
+        json!({"projects": [fx.project.as_str()], "environments": ["Staging"]}),
+    )
+    .await;
+    limited(&tokens, &fx.user, "everything", json!({})).await;
+
+    let feed = send(
+        &tokens,
+        event(
+            "GET",
+            "/api/v1/account/activity",
+            Some(fx.user.as_str()),
+            &[],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(feed.status, StatusCode::OK, "{}", feed.json);
+    let created = |name: &str| {
+        feed.json["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|e| e["action"] == "token.created" && e["changes"]["name"]["after"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} created: {}", feed.json))
+    };
+    let staging = created("staging ci");
+    assert_eq!(
+        staging["changes"]["projects"],
+        json!({"before": null, "after": [fx.project.as_str()]})
+    );
+    assert_eq!(
+        staging["changes"]["environments"],
+        json!({"before": null, "after": ["staging"]})
+    );
+    let everything = created("everything");
+    let changes = everything["changes"].as_object().expect("changes");
+    assert!(
+        !changes.contains_key("projects") && !changes.contains_key("environments"),
+        "an unlimited token's event names no limits: {everything}"
+    );
+}

@@ -286,17 +286,28 @@ pub(crate) fn rotation_items(
     ])
 }
 
-/// What a new token's event holds of it: its name, scopes and expiry,
-/// never its secret or hash.
+/// What a new token's event holds of it: its name, scopes, expiry and
+/// limits (left out when it has none), never its secret or hash.
 pub(crate) fn token_fields(record: &PatRecord) -> BTreeMap<String, Change> {
+    let value = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
     changes([
         ("name", Value::Null, text(&record.name)),
         (
             "scopes",
             Value::Null,
-            serde_json::to_value(record.scopes).unwrap_or(Value::Null),
+            value(serde_json::to_value(record.scopes)),
         ),
         ("expiresAt", Value::Null, text(record.expires_at)),
+        (
+            "projects",
+            Value::Null,
+            value(serde_json::to_value(record.limits.projects())),
+        ),
+        (
+            "environments",
+            Value::Null,
+            value(serde_json::to_value(record.limits.environments())),
+        ),
     ])
 }
 
