@@ -56,7 +56,7 @@ browser-test: ## The dashboard's journeys in headless Chromium, against their ow
 # itself writes only under target/, so `make test` leaves the tree clean).
 shots := target/browser-test/screenshots
 screenshots: ## Copy the browser test's screenshots of the README's pages into docs/ (after make browser-test)
-	@for pair in access-tokens:access-tokens project:dashboard-project members:dashboard-team activity:dashboard-activity; do \
+	@for pair in access-tokens-limited:access-tokens project:dashboard-project members:dashboard-team activity:dashboard-activity; do \
 	  from="$(shots)/$${pair%%:*}.png"; to="docs/$${pair##*:}.png"; \
 	  [[ -f "$$from" ]] || { echo "no $$from: run make browser-test first" >&2; exit 1; }; \
 	  cp "$$from" "$$to" && echo "$$to"; \
