@@ -6,8 +6,10 @@
 //! whether another team's project exists; and a limited token's request
 //! costs the DynamoDB calls an unlimited one's does.
 
-use app_upgrade::domain::{Name, PlainSecret, ProjectId, SecretKind, TeamId, Timestamp, UserId};
-use app_upgrade::store::{DirectoryStore, Project, Team};
+use app_upgrade::domain::{
+    Email, Name, PlainSecret, ProjectId, Role, SecretKind, TeamId, Timestamp, UserId,
+};
+use app_upgrade::store::{DirectoryStore, Membership, Project, Team, TeamStore};
 use axum::Router;
 use http::{Method, StatusCode};
 use integration_tests::http::{Reply, request, send};
@@ -756,6 +758,25 @@ async fn a_limited_token_costs_the_calls_an_unlimited_one_does() {
 async fn the_account_feed_records_a_tokens_limits_at_creation_and_none_for_an_unlimited_one() {
     let fx = Fixture::new().await;
     let tokens = tokens::app(fx.store.clone());
+    // The fixture's membership was added by `sub` alone; a team the person
+    // created with their address gives the events an email to name.
+    let email = Email::parse(&format!("{}@example.com", fx.user.as_str())).expect("valid");
+    let team = Team {
+        id: TeamId::generate(),
+        name: Name::parse("Emailed").expect("valid"),
+        created_at: Timestamp::now(),
+    };
+    let membership = Membership {
+        team_id: team.id.clone(),
+        user_id: fx.user.clone(),
+        email: Some(email.clone()),
+        role: Role::Owner,
+        joined_at: Timestamp::now(),
+    };
+    fx.store
+        .create_team_with_owner(&team, &membership, None)
+        .await
+        .expect("team");
     limited(
         &tokens,
         &fx.user,
@@ -787,6 +808,8 @@ async fn the_account_feed_records_a_tokens_limits_at_creation_and_none_for_an_un
             .unwrap_or_else(|| panic!("{name} created: {}", feed.json))
     };
     let staging = created("staging ci");
+    assert_eq!(staging["actor"]["kind"], "session");
+    assert_eq!(staging["actor"]["email"], email.as_str(), "{staging}");
     assert_eq!(
         staging["changes"]["projects"],
         json!({"before": null, "after": [fx.project.as_str()]})

@@ -8,7 +8,7 @@ such race, so serializing requests here removes a fault of the emulator, not
 of our code; clients still send concurrently (the concurrency tests'
 requests interleave at the server), and threads still serve keep-alive
 connections. Two more differences from DynamoDB are removed the same way
-(see the functions below): a transaction's tables are copied once, and a
+(see the functions below): a transaction backs up only the items it names, and a
 transaction's ClientRequestToken makes its retry harmless.
 
     python moto_serialized.py -H 127.0.0.1 -p 8000
@@ -32,33 +32,57 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 
-def copy_each_table_once_per_transaction() -> None:
-    """moto's TransactWriteItems backs up a table by deep-copying it once per
-    transaction item that names it, all before any write: the same backup
-    again and again, so a transaction of n items costs n copies of the
-    table. Here each table is copied once per transaction (the backup is
-    unchanged). Requests are serialized, so one memo at a time suffices."""
-    memo: dict[int, tuple[object, object]] | None = None
-
-    def deepcopy(obj, *args):
-        if memo is None or args or not isinstance(obj, dynamodb_models.Table):
-            return copy.deepcopy(obj, *args)
-        if id(obj) not in memo:
-            # The table itself is kept too, so its id cannot be reused.
-            memo[id(obj)] = (obj, copy.deepcopy(obj))
-        return memo[id(obj)][1]
-
-    dynamodb_models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
+def back_up_only_the_items_a_transaction_names() -> None:
+    """moto's TransactWriteItems backs up each table it names by deep-copying
+    the whole table (once per transaction item), all before any write, so
+    that a refused transaction can be rolled back: its cost grows with the
+    table, and a long test run (events and revisions add items to every
+    write) slows every transaction until the serialized server times its
+    clients out. DynamoDB's cost depends on the transaction alone. Here the
+    backup is of the items the transaction names (a transaction names each
+    item at most once): copied before, put back (or deleted, if they did not
+    exist) when the transaction fails, whatever the failure."""
+    dynamodb_models.copy = types.SimpleNamespace(
+        # moto's whole-table backup: the table itself, so its own rollback
+        # (assigning the backup back) changes nothing.
+        deepcopy=lambda obj, *args: obj
+        if isinstance(obj, dynamodb_models.Table)
+        else copy.deepcopy(obj, *args),
+        copy=copy.copy,
+    )
     backend = dynamodb_models.DynamoDBBackend
     original = backend.transact_write_items
 
+    def named_key(self, op_type, op):
+        table = self.get_table(op["TableName"])
+        if op_type != "Put":
+            return op["Key"]
+        attrs = op["Item"]
+        key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = attrs[table.range_key_attr]
+        return key
+
     def transact_write_items(self, transact_items):
-        nonlocal memo
-        memo = {}
+        saved = []
+        for item in transact_items:
+            try:
+                op_type, op = next(iter(item.items()))
+                key = named_key(self, op_type, op)
+                current = self.get_item(op["TableName"], key)
+            except Exception:  # noqa: BLE001 - moto itself refuses it below
+                continue
+            before = None if current is None else current.to_json()["Attributes"]
+            saved.append((op["TableName"], key, copy.deepcopy(before)))
         try:
             return original(self, transact_items)
-        finally:
-            memo = None
+        except Exception:
+            for table_name, key, before in reversed(saved):
+                if before is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, before)
+            raise
 
     backend.transact_write_items = transact_write_items
 
@@ -100,7 +124,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 
-    copy_each_table_once_per_transaction()
+    back_up_only_the_items_a_transaction_names()
     honour_client_request_tokens()
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()

@@ -138,12 +138,24 @@ fn no_randomness(err: impl std::fmt::Display) -> ApiError {
 }
 
 /// Who the event of an account-session write names.
-fn by_session(owner: &UserId, origin: Origin) -> Provenance {
-    Provenance::new(
-        Actor::session(owner.clone(), None),
+/// The account's session as an event names it: with the address its team
+/// memberships record (the first that has one; `None` for an account the
+/// operator added by `sub` alone). One query, which creation needs anyway
+/// for the account's teams.
+async fn by_session<S: Store>(
+    store: &S,
+    owner: &UserId,
+    origin: Origin,
+) -> Result<(Vec<TeamId>, Provenance), ApiError> {
+    let memberships = store.memberships_of(owner).await?;
+    let email = memberships.iter().find_map(|(_, email)| email.clone());
+    let teams = memberships.into_iter().map(|(team, _)| team).collect();
+    let by = Provenance::new(
+        Actor::session(owner.clone(), email),
         origin,
         Timestamp::now(),
-    )
+    );
+    Ok((teams, by))
 }
 
 pub async fn create_token<S: Store>(
@@ -155,12 +167,12 @@ pub async fn create_token<S: Store>(
 ) -> Result<Response, ApiError> {
     let request = CreateToken::parse(&body.into_object()?)?;
     let now = Timestamp::now();
-    let teams = may_create(&store, &owner, limits, now).await?;
+    let (teams, by) = by_session(&store, &owner, origin).await?;
+    may_create(&store, &owner, &teams, limits, now).await?;
     let projects = match request.projects {
         Some(requested) => Some(in_teams(&store, requested, &teams).await?),
         None => None,
     };
-    let by = by_session(&owner, origin);
     let pat = issue_pat(
         owner,
         request.name.as_str().to_owned(),
@@ -184,10 +196,10 @@ pub async fn create_token<S: Store>(
 async fn may_create<S: Store>(
     store: &S,
     owner: &UserId,
+    teams: &[TeamId],
     limits: Limits,
     now: Timestamp,
-) -> Result<Vec<TeamId>, ApiError> {
-    let teams = store.teams_of(owner).await?;
+) -> Result<(), ApiError> {
     if teams.is_empty() {
         return Err(ApiError::forbidden(
             "this account is in no team, so it may not create tokens; ask the operator to add it to a team",
@@ -199,7 +211,7 @@ async fn may_create<S: Store>(
             "this account already has {max} live tokens, the most allowed; revoke one first"
         )));
     }
-    Ok(teams)
+    Ok(())
 }
 
 /// The requested projects, if every one is a project of one of `teams` (the
@@ -269,7 +281,7 @@ pub async fn revoke_token<S: Store>(
         .ok()
         .and_then(|Path(id)| TokenId::parse(&id).ok())
         .ok_or_else(not_found)?;
-    let by = by_session(&owner, origin);
+    let (_, by) = by_session(&store, &owner, origin).await?;
     if !store.revoke_token(&owner, &id, Some(&by)).await? {
         return Err(not_found());
     }
@@ -289,7 +301,7 @@ pub async fn revoke_all_tokens<S: Store>(
     Account { user: owner, .. }: Account,
     RequestOrigin(origin): RequestOrigin,
 ) -> Result<Response, ApiError> {
-    let by = by_session(&owner, origin);
+    let (_, by) = by_session(&store, &owner, origin).await?;
     let revoked = store.revoke_all_tokens(&owner, Some(&by)).await?;
     tracing::info!(revoked, "all tokens revoked");
     Ok(json(StatusCode::OK, &RevokedAll { revoked }))

@@ -258,6 +258,14 @@ pub trait DirectoryStore: Send + Sync {
         user: &UserId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// The teams `user` is in, with the address each membership records
+    /// (the teams' own view of the person: what an activity event names);
+    /// the same single query as [`DirectoryStore::teams_of`].
+    fn memberships_of(
+        &self,
+        user: &UserId,
+    ) -> impl Future<Output = Result<Vec<(TeamId, Option<Email>)>, StoreError>> + Send;
+
     /// The teams `user` belongs to, from the by-user membership items that
     /// `add_member` writes (strongly consistent).
     fn teams_of(

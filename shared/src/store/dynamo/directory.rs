@@ -91,6 +91,14 @@ struct TeamOnly {
     team_id: TeamId,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TeamAndEmail {
+    team_id: TeamId,
+    #[serde(default)]
+    email: Option<Email>,
+}
+
 /// Both sides of a membership: the team's `MEMBER#` item and the user's
 /// `MEMBEROF#` item, always written and deleted together.
 pub(super) fn membership_items(m: &Membership) -> [(keys::Key, MemberItem); 2] {
@@ -267,6 +275,23 @@ impl DirectoryStore for DynamoStore {
         .projection_expression("teamId");
         query_all(query, |item| {
             from_item::<TeamOnly>(item).map(|row| row.team_id)
+        })
+        .await
+    }
+
+    async fn memberships_of(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<(TeamId, Option<Email>)>, StoreError> {
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::user_pk(user),
+            keys::MEMBER_OF_PREFIX,
+        )
+        .projection_expression("teamId, email");
+        query_all(query, |item| {
+            from_item::<TeamAndEmail>(item).map(|row| (row.team_id, row.email))
         })
         .await
     }
