@@ -1010,15 +1010,17 @@ async fn what_the_record_costs_per_version_write() {
     }
     // Before the record (with the listing's copy and count): create 3
     // calls / 4 items, update 4 / 3, delete 4 / 4. The record adds the
-    // event and the revision to the same transaction, and no call.
+    // event and the revision to the same transaction, and no call; a
+    // create (a restore of a deleted version is one) also checks that its
+    // project is not being deleted.
     assert_eq!(
         figures,
         [
-            ("create", 3, 6),
+            ("create", 3, 7),
             ("update", 4, 5),
             ("delete", 4, 6),
             // + the history Query and the version's GetItem.
-            ("restore deleted", 5, 6),
+            ("restore deleted", 5, 7),
         ]
     );
 }

@@ -1244,3 +1244,46 @@ async fn an_event_with_a_read_only_token_is_403() {
     let list = api.list("").await;
     assert_eq!(list.json["totalResults"], 0);
 }
+
+#[tokio::test]
+async fn a_create_in_a_project_whose_delete_has_begun_is_refused_and_leaves_nothing() {
+    let fx = Fixture::new().await;
+    let store = &fx.store;
+    let before = record(&fx.project, "App", "1.0.0");
+    store
+        .create_version(&before, None, None)
+        .await
+        .expect("live");
+
+    // The delete's first step: the project is marked, then swept.
+    let key = app_upgrade::store::keys::project(&fx.project);
+    store
+        .client()
+        .update_item()
+        .table_name(store.versions_table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(key.pk))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(key.sk))
+        .update_expression("SET deleting = :now")
+        .expression_attribute_values(
+            ":now",
+            aws_sdk_dynamodb::types::AttributeValue::S(Timestamp::now().to_string()),
+        )
+        .send()
+        .await
+        .expect("marked");
+
+    let late = record(&fx.project, "App", "2.0.0");
+    assert_eq!(
+        store.create_version(&late, None, None).await,
+        Err(StoreError::Conflict("the project is being deleted".into())),
+        "refused, not left behind after the sweep"
+    );
+    assert_eq!(store.get_version(&fx.project, &late.id).await, Ok(None));
+    let page = store
+        .newest_versions(&fx.project, 0, 10)
+        .await
+        .expect("listed")
+        .expect("counted");
+    assert_eq!(page.total, 1, "the count is the live version's alone");
+    assert_eq!(page.records, vec![before]);
+}

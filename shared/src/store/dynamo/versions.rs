@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, TransactWriteItem, Wri
 use serde::Deserialize;
 
 use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
-use super::transact::{Condition, Failed, add, delete, put, transact};
+use super::transact::{Condition, Failed, add, check, delete, put, transact};
 use super::version_item::{
     from_identity_item, from_version_item, identity_key, listing_key, to_identity_item,
     to_listing_copy, to_version_item,
@@ -36,6 +36,11 @@ use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
 use crate::store::keys;
 use crate::store::versions::{NewestPage, VersionSummary, next_revision};
 use crate::store::{StoreError, VersionStore};
+
+/// Where a create's transaction checks that its project is live.
+const PROJECT_LIVE: usize = 4;
+/// A create refused because its project's delete has begun.
+const PROJECT_GOING: &str = "the project is being deleted";
 
 /// The count item's attribute.
 const COUNT: &str = "versions";
@@ -270,15 +275,30 @@ impl VersionStore for DynamoStore {
                 Condition::absent(),
             )?,
             self.count(&record.project, 1)?,
+            // The project is live at commit time: a create racing the first
+            // step of the project's delete (which marks it `deleting`, then
+            // sweeps its partitions) either lands before the mark, and is
+            // swept with the rest, or is refused, never left behind.
+            check(
+                &self.versions_table,
+                &keys::project(&record.project),
+                Condition::new("attribute_exists(pk) AND attribute_not_exists(deleting)"),
+            )?,
         ];
         self.with_version_record(&mut items, by, None, Some(record))?;
         let at = with_receipt(&self.tokens_table, &mut items, receipt)?;
         // A lost race between concurrent creates of one identity surfaces as
         // either a failed condition or a transaction conflict: both mean the
         // identity is (being) taken.
-        self.transact_counted(items, at)
-            .await
-            .map_err(|failed| settle(failed, at, |failed| failed.conflict_as(IDENTITY_TAKEN)))
+        self.transact_counted(items, at).await.map_err(|failed| {
+            settle(failed, at, |failed| {
+                if failed.condition_failed(PROJECT_LIVE) {
+                    StoreError::Conflict(PROJECT_GOING.to_owned())
+                } else {
+                    failed.conflict_as(IDENTITY_TAKEN)
+                }
+            })
+        })
     }
 
     async fn get_version(
