@@ -5,9 +5,10 @@
 use std::process::ExitCode;
 
 use app_upgrade::Config;
+use app_upgrade::domain::token_limits::{parse_environments, parse_projects};
 use app_upgrade::domain::{
     ApiKeyId, DEFAULT_PAT_LIFETIME_DAYS, Email, Name, PAT_LIFETIME_DAYS, PlainSecret, ProjectId,
-    Role, Scopes, SecretKind, TeamId, Timestamp, TokenId, UserId, issue_pat,
+    Role, Scopes, SecretKind, TeamId, Timestamp, TokenId, TokenLimits, UserId, issue_pat,
 };
 use app_upgrade::store::accounts::{AccountDirectory, CognitoAccounts};
 use app_upgrade::store::{
@@ -165,6 +166,14 @@ enum TokenAction {
         scopes: String,
         #[arg(long, default_value_t = DEFAULT_PAT_LIFETIME_DAYS)]
         expires_in_days: u16,
+        /// Comma-separated project ids of the account's teams: the token
+        /// reaches only these (default: every project of its teams).
+        #[arg(long)]
+        projects: Option<String>,
+        /// Comma-separated environments: the token reads and writes only
+        /// these versions (default: every environment).
+        #[arg(long)]
+        environments: Option<String>,
     },
     /// Revokes one token of an account, or all of them (e.g. a leaked
     /// token the owner cannot reach).
@@ -199,6 +208,44 @@ async fn main() -> ExitCode {
 
 fn arg<T, E: std::fmt::Display>(name: &str, parsed: Result<T, E>) -> Result<T, String> {
     parsed.map_err(|e| format!("--{name} {e}"))
+}
+
+/// `--projects`: ids of projects in `owner`'s teams (the API's rule; the
+/// operator may see every id, so the error names the others plainly).
+async fn owners_projects(
+    store: &DynamoStore,
+    owner: &UserId,
+    list: &str,
+) -> Result<Vec<ProjectId>, String> {
+    let requested = arg("projects", parse_projects(list.split(',')))?;
+    if !requested.malformed.is_empty() {
+        return Err(format!(
+            "--projects has ids that are not project ids: {}",
+            requested.malformed.join(", ")
+        ));
+    }
+    let teams = store.teams_of(owner).await.map_err(|e| e.to_string())?;
+    let found = store
+        .teams_of_projects(&requested.ids)
+        .await
+        .map_err(|e| e.to_string())?;
+    let outside: Vec<&str> = requested
+        .ids
+        .iter()
+        .filter(|id| {
+            !found
+                .iter()
+                .any(|(project, team)| project == *id && teams.contains(team))
+        })
+        .map(ProjectId::as_str)
+        .collect();
+    if !outside.is_empty() {
+        return Err(format!(
+            "--projects names projects that are not in the account's teams: {}",
+            outside.join(", ")
+        ));
+    }
+    Ok(requested.ids)
 }
 
 async fn run(cli: Cli) -> Result<Value, String> {
@@ -355,6 +402,8 @@ async fn run(cli: Cli) -> Result<Value, String> {
                     name,
                     scopes,
                     expires_in_days,
+                    projects,
+                    environments,
                 },
         } => {
             let owner = arg("user", UserId::parse(&user))?;
@@ -363,8 +412,16 @@ async fn run(cli: Cli) -> Result<Value, String> {
             if !PAT_LIFETIME_DAYS.contains(&expires_in_days) {
                 return Err("--expires-in-days must be between 1 and 366".into());
             }
+            let projects = match projects {
+                Some(list) => Some(owners_projects(&store, &owner, &list).await?),
+                None => None,
+            };
+            let environments = environments
+                .map(|list| arg("environments", parse_environments(list.split(','))))
+                .transpose()?;
             let issued = issue_pat(owner, name.to_string(), scopes, expires_in_days, now)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .limited(TokenLimits::new(projects, environments));
             store.create_pat(&issued, None).await.map_err(err)?;
             Ok(json!({
                 "id": issued.record.token_id,
@@ -372,6 +429,8 @@ async fn run(cli: Cli) -> Result<Value, String> {
                 "name": issued.record.name,
                 "scopes": issued.record.scopes,
                 "expiresAt": issued.record.expires_at,
+                "projects": issued.record.limits.projects(),
+                "environments": issued.record.limits.environments(),
             }))
         }
         Command::Token {
