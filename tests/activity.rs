@@ -6,24 +6,18 @@
 //! each exactly once; what the record costs per write.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use app_upgrade::domain::activity::{Actor, Origin, Provenance};
 use app_upgrade::domain::{PlainSecret, Scope, Timestamp};
 use app_upgrade::store::{DynamoStore, VersionStore};
-use aws_sdk_dynamodb::config::interceptors::{
-    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
-};
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use axum::Router;
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
 use integration_tests::check::version_record;
 use integration_tests::faults::scan;
 use integration_tests::http::{Reply, send};
+use integration_tests::intercept::{NeverSent, TransactItems, with_interceptor};
 use integration_tests::teams::cut_answer;
 use integration_tests::{Counting, Fixture, new_token};
 use lambda_http::request::RequestContext;
@@ -265,49 +259,6 @@ async fn an_idempotent_replay_records_nothing_new() {
     // The key itself is nowhere in the event.
     let event = events(&app, &fx).await.remove(0).to_string();
     assert!(!event.contains("release-1"));
-}
-
-/// Makes every `TransactWriteItems` fail before it is sent: DynamoDB never
-/// sees it.
-#[derive(Debug)]
-struct NeverSent;
-
-impl Intercept for NeverSent {
-    fn name(&self) -> &'static str {
-        "NeverSent"
-    }
-
-    fn modify_before_transmit(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let transaction = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .is_some_and(|t| t.ends_with(".TransactWriteItems"));
-        if transaction {
-            return Err("the connection was refused".into());
-        }
-        Ok(())
-    }
-}
-
-fn with_interceptor(store: &DynamoStore, interceptor: impl Intercept + 'static) -> DynamoStore {
-    let config = store
-        .client()
-        .config()
-        .to_builder()
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        .interceptor(interceptor)
-        .build();
-    let tables = app_upgrade::Config {
-        versions_table: store.versions_table().to_owned(),
-        tokens_table: store.tokens_table().to_owned(),
-    };
-    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &tables)
 }
 
 #[tokio::test]
@@ -905,28 +856,6 @@ async fn paging_over_500_events_returns_each_once_newest_first() {
     let mut newest_first = order.clone();
     newest_first.sort_by(|a, b| b.cmp(a));
     assert_eq!(order, newest_first, "newest first");
-}
-
-/// Counts `TransactWriteItems` calls and the items they carry.
-#[derive(Debug, Clone, Default)]
-struct TransactItems(Arc<AtomicUsize>);
-
-impl Intercept for TransactItems {
-    fn name(&self) -> &'static str {
-        "TransactItems"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(input) = context.input().downcast_ref::<TransactWriteItemsInput>() {
-            self.0
-                .fetch_add(input.transact_items().len(), Ordering::SeqCst);
-        }
-        Ok(())
-    }
 }
 
 /// What the record costs a version write: DynamoDB calls (unchanged: the

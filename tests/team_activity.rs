@@ -7,15 +7,13 @@
 //! a project's delete leaves the team's record of it; what the record
 //! costs a team write.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use app_upgrade::domain::activity::{Action, Actor, Origin, Provenance, Target};
 use app_upgrade::domain::{PlainSecret, Scope, SecretKind, TeamId, Timestamp, UserId};
 use app_upgrade::store::{DynamoStore, Feed};
 use aws_sdk_dynamodb::config::interceptors::{
     BeforeDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
-    BeforeTransmitInterceptorContextMut,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -25,6 +23,7 @@ use axum::body::Body;
 use http::{Method, Request, StatusCode};
 use integration_tests::faults::scan;
 use integration_tests::http::{Reply, send};
+use integration_tests::intercept::{NeverSent, TransactItems, with_interceptor};
 use integration_tests::teams::{Person, Pool, as_person, id};
 use integration_tests::{Counting, Fixture, fresh_store, new_token};
 use lambda_http::request::RequestContext;
@@ -36,51 +35,6 @@ const PERSON_IP: &str = "192.0.2.10";
 const CI_IP: &str = "203.0.113.7";
 
 // ---- fault injection on a store's client ----
-
-/// A store on the same tables whose client carries `interceptor`, with one
-/// attempt per call (a retry would hide a fault).
-fn with_interceptor(store: &DynamoStore, interceptor: impl Intercept + 'static) -> DynamoStore {
-    let config = store
-        .client()
-        .config()
-        .to_builder()
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        .interceptor(interceptor)
-        .build();
-    let tables = app_upgrade::Config {
-        versions_table: store.versions_table().to_owned(),
-        tokens_table: store.tokens_table().to_owned(),
-    };
-    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), &tables)
-}
-
-/// Every `TransactWriteItems` fails before it is sent: DynamoDB never sees
-/// it.
-#[derive(Debug)]
-struct NeverSent;
-
-impl Intercept for NeverSent {
-    fn name(&self) -> &'static str {
-        "NeverSent"
-    }
-
-    fn modify_before_transmit(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let transaction = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .is_some_and(|t| t.ends_with(".TransactWriteItems"));
-        if transaction {
-            return Err("the connection was refused".into());
-        }
-        Ok(())
-    }
-}
 
 /// The first `TransactWriteItems` is sent and applied, but its answer is
 /// lost (a timeout or a cut connection after the write), whatever calls
@@ -117,28 +71,6 @@ impl Intercept for CutFirstTransaction {
     ) -> Result<(), BoxError> {
         if self.sending.load(Ordering::SeqCst) && !self.cut.swap(true, Ordering::SeqCst) {
             return Err("the answer was lost".into());
-        }
-        Ok(())
-    }
-}
-
-/// Counts the items the `TransactWriteItems` calls carry.
-#[derive(Debug, Clone, Default)]
-struct TransactItems(Arc<AtomicUsize>);
-
-impl Intercept for TransactItems {
-    fn name(&self) -> &'static str {
-        "TransactItems"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(input) = context.input().downcast_ref::<TransactWriteItemsInput>() {
-            self.0
-                .fetch_add(input.transact_items().len(), Ordering::SeqCst);
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cognito;
 pub mod faults;
 pub mod http;
+pub mod intercept;
 pub mod repo;
 pub mod teams;
 pub mod tokens;
