@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::transact::{Condition, put};
-use super::{DynamoStore, Item, classify, from_item, internal, key_item, query_all, to_item};
+use super::{
+    DynamoStore, Item, batch_put, classify, from_item, internal, key_item, query_all, to_item,
+};
 use std::collections::BTreeMap;
 
 use crate::domain::activity::{
@@ -230,48 +232,20 @@ impl DynamoStore {
 
     /// [`Self::seed_events`] into any feed.
     pub async fn seed_feed(&self, feed: &Feed, events: &[Event]) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-
         let (table, pk) = self.feed_at(feed);
-        let table = table.to_owned();
-        for chunk in events.chunks(25) {
-            let mut pending = Vec::with_capacity(chunk.len());
-            for event in chunk {
-                let item = to_item(
+        let items = events
+            .iter()
+            .map(|event| {
+                to_item(
                     &keys::event(&pk, &event.id),
                     &EventItem {
                         event: json(event)?,
                         ttl: self.expires(event.at),
                     },
-                )?;
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(internal)?;
-                pending.push(WriteRequest::builder().put_request(put).build());
-            }
-            for _ in 0..5 {
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&table, pending)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                pending = output
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&table))
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "BatchWriteItem left items unprocessed".into(),
-                ));
-            }
-        }
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        batch_put(&self.client, table, items).await?;
         Ok(())
     }
 }

@@ -22,6 +22,6 @@ mod versions;
 // (`super::classify`, `super::Item`, ...).
 pub(crate) use errors::{classify, internal, is_code};
 pub(crate) use item::{Item, from_item, get_consistent, key_item, to_item, ttl};
-pub(crate) use paging::{batch_get, batch_get_items, prefix_query, query_all};
+pub(crate) use paging::{batch_get, batch_get_items, batch_put, prefix_query, query_all};
 pub use sdk::{amazon_trust, https_client, load_lambda_sdk_config, load_sdk_config};
 pub use store::DynamoStore;

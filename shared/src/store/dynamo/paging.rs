@@ -1,11 +1,11 @@
-//! Reads of many items: a `Query` to its last page, and `BatchGetItem` of
-//! any number of keys.
+//! Many items at once: a `Query` to its last page, `BatchGetItem` of any
+//! number of keys, and `BatchWriteItem` puts.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::errors::{classify, internal};
 use super::item::Item;
@@ -125,4 +125,48 @@ pub(crate) async fn batch_get_items(
         }
     }
     Ok(found)
+}
+
+/// Writes `items` with `BatchWriteItem`, 25 a call, unprocessed ones
+/// (throttling) re-sent a bounded number of times.
+pub(crate) async fn batch_put(
+    client: &Client,
+    table: &str,
+    items: Vec<Item>,
+) -> Result<(), StoreError> {
+    let mut requests = Vec::with_capacity(items.len());
+    for item in items {
+        let put = PutRequest::builder()
+            .set_item(Some(item))
+            .build()
+            .map_err(internal)?;
+        requests.push(WriteRequest::builder().put_request(put).build());
+    }
+    for chunk in requests.chunks(25) {
+        let mut pending = chunk.to_vec();
+        for round in 0..5 {
+            if round > 0 {
+                tokio::time::sleep(Duration::from_millis(25 << round)).await;
+            }
+            let output = client
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .map_err(classify)?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(table))
+                .unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable(
+                "BatchWriteItem left items unprocessed".into(),
+            ));
+        }
+    }
+    Ok(())
 }

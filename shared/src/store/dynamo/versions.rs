@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Deserialize;
 
 use super::receipts::{IN_FLIGHT, receipt_in_flight, with_receipt};
@@ -28,8 +28,8 @@ use super::version_item::{
     to_listing_copy, to_version_item,
 };
 use super::{
-    DynamoStore, Item, batch_get_items, classify, from_item, get_consistent, internal, key_item,
-    query_all,
+    DynamoStore, Item, batch_get_items, batch_put, classify, from_item, get_consistent, internal,
+    key_item, prefix_query, query_all,
 };
 use crate::domain::activity::Provenance;
 use crate::domain::{ProjectId, Receipt, VersionId, VersionRecord};
@@ -125,47 +125,6 @@ impl DynamoStore {
         }
     }
 
-    /// Writes `items` with `BatchWriteItem`, 25 a call, unprocessed ones
-    /// (throttling) re-sent a bounded number of times.
-    async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        let mut requests = Vec::with_capacity(items.len());
-        for item in items {
-            let put = PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .map_err(internal)?;
-            requests.push(WriteRequest::builder().put_request(put).build());
-        }
-        for chunk in requests.chunks(25) {
-            let mut pending = chunk.to_vec();
-            for round in 0..5 {
-                if round > 0 {
-                    tokio::time::sleep(Duration::from_millis(25 << round)).await;
-                }
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.versions_table, pending)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                pending = output
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.versions_table))
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "BatchWriteItem left items unprocessed".into(),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// Gives a project's versions written before listing copies and
     /// summaries existed their copies and summaries, and sets its count
     /// (`aau-admin versions backfill`, once after upgrading a deployment).
@@ -178,7 +137,7 @@ impl DynamoStore {
             items.push(to_listing_copy(record)?);
             items.push(to_identity_item(record)?);
         }
-        self.batch_put(items).await?;
+        batch_put(&self.client, &self.versions_table, items).await?;
         let total = records.len() as u64;
         let mut count = key_item(&keys::version_count(project));
         count.insert(COUNT.to_owned(), AttributeValue::N(total.to_string()));
@@ -398,17 +357,12 @@ impl VersionStore for DynamoStore {
 
     async fn list_versions(&self, project: &ProjectId) -> Result<Vec<VersionRecord>, StoreError> {
         // Sorting and filtering need every record of the project.
-        let query = self
-            .client
-            .query()
-            .table_name(&self.versions_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::VERSION_PREFIX.to_owned()),
-            )
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::project_pk(project),
+            keys::VERSION_PREFIX,
+        );
         query_all(query, from_version_item).await
     }
 
@@ -461,17 +415,12 @@ impl VersionStore for DynamoStore {
         &self,
         project: &ProjectId,
     ) -> Result<Option<Vec<VersionSummary>>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.versions_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::project_pk(project)))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(keys::VERSION_IDENTITY_PREFIX.to_owned()),
-            )
-            .consistent_read(true);
+        let query = prefix_query(
+            &self.client,
+            &self.versions_table,
+            keys::project_pk(project),
+            keys::VERSION_IDENTITY_PREFIX,
+        );
         let summaries = query_all(query, from_identity_item).await?;
         Ok(summaries.into_iter().collect())
     }
@@ -528,7 +477,7 @@ impl DynamoStore {
             items.push(to_listing_copy(record)?);
             items.push(to_identity_item(record)?);
         }
-        self.batch_put(items).await?;
+        batch_put(&self.client, &self.versions_table, items).await?;
         let Some(first) = records.first() else {
             return Ok(());
         };
